@@ -1,0 +1,246 @@
+//! Domain names as mxlookup prints and compares them: lower-case ASCII
+//! presentation form, no trailing dot, and every byte that is not a letter,
+//! digit, hyphen or underscore escaped (`\.`, `\\`, `\DDD`), so that nothing
+//! read from the network or from input can move a terminal's cursor.
+
+use std::fmt;
+
+/// Longest label on the wire (RFC 1035).
+pub const MAX_LABEL: usize = 63;
+/// Longest name on the wire, length octets and root included (RFC 1035).
+pub const MAX_WIRE: usize = 255;
+
+/// A valid domain name in canonical presentation form: lower-case, escaped,
+/// without the trailing dot. Two names are the same domain exactly when
+/// their canonical forms are equal.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DomainName(Box<str>);
+
+impl DomainName {
+    /// The canonical presentation form.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Parse an ASCII name in presentation form (escapes allowed, trailing
+    /// dot optional) into canonical form.
+    pub fn parse_ascii(text: &str) -> Result<DomainName, String> {
+        let labels = parse_labels(text)?;
+        Ok(DomainName::from_labels(labels.iter().map(Vec::as_slice)))
+    }
+
+    /// Build the canonical form from raw labels (not including the root).
+    pub fn from_labels<'a>(labels: impl IntoIterator<Item = &'a [u8]>) -> DomainName {
+        let mut out = String::new();
+        for (i, label) in labels.into_iter().enumerate() {
+            if i > 0 {
+                out.push('.');
+            }
+            escape_label(&mut out, label);
+        }
+        DomainName(out.into_boxed_str())
+    }
+
+    /// Raw labels, unescaped, for building a wire-format name.
+    pub fn labels(&self) -> Vec<Vec<u8>> {
+        // The canonical form always parses: it was made by `escape_label`.
+        parse_labels(&self.0).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for DomainName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Append one label in canonical escaped form.
+pub fn escape_label(out: &mut String, label: &[u8]) {
+    for &b in label {
+        match b {
+            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => out.push(b as char),
+            b'A'..=b'Z' => out.push(b.to_ascii_lowercase() as char),
+            b'.' => out.push_str("\\."),
+            b'\\' => out.push_str("\\\\"),
+            _ => {
+                out.push('\\');
+                out.push((b'0' + b / 100) as char);
+                out.push((b'0' + b / 10 % 10) as char);
+                out.push((b'0' + b % 10) as char);
+            }
+        }
+    }
+}
+
+/// Presentation form of a name given as raw labels; the root is `"."`.
+pub fn presentation<'a>(labels: impl IntoIterator<Item = &'a [u8]>) -> String {
+    let name = DomainName::from_labels(labels);
+    if name.0.is_empty() {
+        ".".to_string()
+    } else {
+        name.0.into_string()
+    }
+}
+
+/// Make arbitrary text safe for a terminal: control characters (C0, DEL,
+/// C1) and the Unicode bidi/format controls become `\u{..}` escapes.
+pub fn escape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() || is_format_control(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn is_format_control(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+/// Split presentation form into raw labels, checking the RFC 1035 limits.
+/// Unescaped, only letters, digits, `-` and `_` are accepted; any other
+/// byte must be written as `\DDD` or `\X`.
+fn parse_labels(text: &str) -> Result<Vec<Vec<u8>>, String> {
+    let text = text.strip_suffix('.').unwrap_or(text);
+    if text.is_empty() {
+        return Err("empty name".to_string());
+    }
+    let bytes = text.as_bytes();
+    let mut labels = Vec::new();
+    let mut label = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'.' => {
+                if label.is_empty() {
+                    return Err("empty label (two dots in a row, or a leading dot)".to_string());
+                }
+                labels.push(std::mem::take(&mut label));
+                i += 1;
+                continue;
+            }
+            b'\\' => {
+                let rest = &bytes[i + 1..];
+                if rest.len() >= 3 && rest[..3].iter().all(u8::is_ascii_digit) {
+                    let v = u32::from(rest[0] - b'0') * 100
+                        + u32::from(rest[1] - b'0') * 10
+                        + u32::from(rest[2] - b'0');
+                    let v = u8::try_from(v).map_err(|_| format!("escape \\{v} is above 255"))?;
+                    label.push(v);
+                    i += 4;
+                } else if let Some(&c) = rest.first() {
+                    if c.is_ascii_digit() {
+                        return Err("an escape \\DDD needs three digits".to_string());
+                    }
+                    label.push(c);
+                    i += 2;
+                } else {
+                    return Err("the name ends with a lone backslash".to_string());
+                }
+            }
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' => {
+                label.push(b);
+                i += 1;
+            }
+            _ => return Err(describe_bad_char(text, i)),
+        }
+        if label.len() > MAX_LABEL {
+            return Err(format!("a label is longer than {MAX_LABEL} bytes"));
+        }
+    }
+    if label.is_empty() {
+        return Err("empty label".to_string());
+    }
+    labels.push(label);
+    let wire: usize = labels.iter().map(|l| l.len() + 1).sum::<usize>() + 1;
+    if wire > MAX_WIRE {
+        return Err(format!("the name is longer than {MAX_WIRE} bytes"));
+    }
+    Ok(labels)
+}
+
+fn describe_bad_char(text: &str, at: usize) -> String {
+    let c = text[at..].chars().next().unwrap_or('?');
+    let shown = match c {
+        ' ' => "a space".to_string(),
+        '\t' => "a tab".to_string(),
+        c if c.is_control() || is_format_control(c) => {
+            format!("the control character \\u{{{:x}}}", c as u32)
+        }
+        c => format!("'{c}'"),
+    };
+    format!("contains {shown}, which is not allowed in a domain name")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_form_lowercases_and_drops_the_root_dot() {
+        let n = DomainName::parse_ascii("Mail.Example.COM.").unwrap();
+        assert_eq!(n.as_str(), "mail.example.com");
+        assert_eq!(
+            DomainName::parse_ascii("_dmarc.x-y.org").unwrap().as_str(),
+            "_dmarc.x-y.org"
+        );
+    }
+
+    #[test]
+    fn escapes_round_trip() {
+        let n = DomainName::parse_ascii("a\\.b\\065\\007.example").unwrap();
+        assert_eq!(n.as_str(), "a\\.ba\\007.example");
+        assert_eq!(n.labels()[0], b"a.ba\x07");
+        assert_eq!(DomainName::parse_ascii(n.as_str()).unwrap(), n);
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_name() {
+        for (bad, why) in [
+            ("", "empty"),
+            ("a..b", "empty label"),
+            (".a", "empty label"),
+            ("exa mple.com", "a space"),
+            ("a/b.com", "'/'"),
+            ("a\\256.com", "above 255"),
+            ("a\\1.com", "three digits"),
+            ("a\\", "lone backslash"),
+        ] {
+            let err = DomainName::parse_ascii(bad).unwrap_err();
+            assert!(err.contains(why), "{bad:?}: {err}");
+        }
+        let long_label = format!("{}.com", "a".repeat(64));
+        assert!(
+            DomainName::parse_ascii(&long_label)
+                .unwrap_err()
+                .contains("63")
+        );
+        let long_name = vec!["a".repeat(63); 4].join(".");
+        assert!(
+            DomainName::parse_ascii(&long_name)
+                .unwrap_err()
+                .contains("255")
+        );
+        let just_fits = format!("{}.{}", vec!["a".repeat(63); 3].join("."), "a".repeat(61));
+        assert!(DomainName::parse_ascii(&just_fits).is_ok());
+    }
+
+    #[test]
+    fn presentation_escapes_every_unprintable_byte() {
+        let labels: [&[u8]; 2] = [b"m\x1b[2J\x00x", b"EXAMPLE"];
+        assert_eq!(presentation(labels), "m\\027\\0912j\\000x.example");
+        assert_eq!(presentation(std::iter::empty::<&[u8]>()), ".");
+    }
+
+    #[test]
+    fn escape_text_neutralises_controls() {
+        assert_eq!(
+            escape_text("a\u{1b}[31mb\u{202e}c"),
+            "a\\u{1b}[31mb\\u{202e}c"
+        );
+    }
+}
