@@ -174,6 +174,8 @@ fn write_results(
         ui.tick();
         sink.settled(result)?;
     }
+    // Clear the progress line before the in-order formats print.
+    ui.finish();
     sink.finish()?;
     Ok(counts)
 }
@@ -183,25 +185,43 @@ fn write_results(
 #[derive(Clone)]
 struct Ui {
     bar: Option<ProgressBar>,
+    start: Instant,
 }
+
+/// A run shorter than this shows no progress indicator at all.
+const PROGRESS_AFTER: Duration = Duration::from_millis(800);
 
 impl Ui {
     fn new(progress: bool) -> Ui {
         let bar = progress.then(|| {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            // Hidden until the run has lasted a moment: a quick lookup
+            // should print its answer and nothing else.
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
             bar.set_style(
-                ProgressStyle::with_template("{spinner} {pos} settled · {per_sec} · {elapsed}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                ProgressStyle::with_template("{spinner} {pos} settled · {rate} · {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner())
+                    .with_key(
+                        "rate",
+                        |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                            let _ = write!(w, "{:.0} lookups/s", s.per_sec());
+                        },
+                    ),
             );
-            bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
-        Ui { bar }
+        Ui {
+            bar,
+            start: Instant::now(),
+        }
     }
 
     fn tick(&self) {
         if let Some(bar) = &self.bar {
             bar.inc(1);
+            if bar.is_hidden() && !bar.is_finished() && self.start.elapsed() > PROGRESS_AFTER {
+                bar.set_draw_target(ProgressDrawTarget::stderr());
+                bar.enable_steady_tick(Duration::from_millis(120));
+            }
         }
     }
 

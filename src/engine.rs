@@ -81,7 +81,7 @@ pub async fn run<R: MxResolver>(
                     return Finish::Abandoned;
                 }
             }
-            () = &mut stop, if !stopped && !(input_done && in_flight.is_empty()) => {
+            () = &mut stop, if !(stopped || (input_done && in_flight.is_empty())) => {
                 stopped = true;
             }
             work = &mut next, if !input_done && !stopped => {

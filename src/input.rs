@@ -169,6 +169,10 @@ pub struct Entries {
     failed: bool,
 }
 
+/// Where a line came from, the text as shown, and what it parsed to
+/// (`None` for a blank line or comment).
+type RawLine = (Origin, String, Option<Result<DomainName, String>>);
+
 enum Reader {
     Args(std::iter::Enumerate<std::vec::IntoIter<String>>),
     Lines {
@@ -197,9 +201,7 @@ impl Entries {
     }
 
     /// The next raw item from the current source, or `None` when it is done.
-    fn next_raw(
-        &mut self,
-    ) -> Option<Result<(Origin, String, Option<Result<DomainName, String>>), Error>> {
+    fn next_raw(&mut self) -> Option<Result<RawLine, Error>> {
         let reader = self.current.as_mut()?;
         match reader {
             Reader::Args(args) => {
@@ -286,11 +288,11 @@ impl Iterator for Entries {
                 Some(Ok(raw)) => raw,
             };
             let Some(name) = parsed else { continue };
-            if let Ok(name) = &name {
-                if !self.seen.insert(name.clone()) {
-                    self.duplicates.fetch_add(1, Ordering::Relaxed);
-                    continue;
-                }
+            if let Ok(name) = &name
+                && !self.seen.insert(name.clone())
+            {
+                self.duplicates.fetch_add(1, Ordering::Relaxed);
+                continue;
             }
             let seq = self.seq;
             self.seq += 1;

@@ -54,8 +54,12 @@ pub fn render_table(results: &[Settled], color: bool) -> String {
     let mut table = b.build();
     table.with(Style::blank());
     table.modify(Columns::one(2), Alignment::right());
-    let mut out = table.to_string();
-    out.push('\n');
+    // The blank style pads every cell; trailing blanks are only noise.
+    let mut out = String::new();
+    for line in table.to_string().lines() {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
     out
 }
 

@@ -1,0 +1,572 @@
+//! The binary against DNS servers on loopback that each test starts: every
+//! status, the limiter, --rate, TCP fallback, input handling, every format,
+//! exit codes and escaping.
+
+mod support;
+
+use hickory_server::proto::op::ResponseCode;
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use support::*;
+
+const ZONE: &str = "
+$TTL 300
+@         IN SOA ns.test. admin.test. 1 3600 600 86400 60
+@         IN NS  ns.test.
+ns        IN A   127.0.0.1
+multi     IN MX  20 mx2.multi.test.
+multi     IN MX  10 mx1.multi.test.
+multi     IN MX  30 backup.other.example.
+multi     IN MX  10 mx0.multi.test.
+null      IN MX  0 .
+nodata    IN A   192.0.2.1
+alias     IN CNAME multi.test.
+xn--bcher-kva IN MX 5 mail.xn--bcher-kva.test.
+";
+
+fn zone() -> ZoneServer {
+    ZoneServer::start("test.", ZONE)
+}
+
+/// A server for the failures: each name's first label says what happens.
+fn faults() -> ScriptServer {
+    ScriptServer::start(|transport, q| match first_label(q).as_str() {
+        "servfail" => Reply::Message(response(q, ResponseCode::ServFail)),
+        "refused" => Reply::Message(response(q, ResponseCode::Refused)),
+        "silent" => Reply::Drop,
+        "evil" => Reply::Message(mx_response(
+            q,
+            &[(
+                10,
+                hickory_server::proto::rr::Name::from_labels(vec![
+                    b"mx\x1b[31m\x07".to_vec(),
+                    b"line\nbreak\r".to_vec(),
+                    b"example".to_vec(),
+                ])
+                .unwrap(),
+            )],
+        )),
+        "big" if transport == Transport::Udp => {
+            let mut m = response(q, ResponseCode::NoError);
+            m.metadata.truncation = true;
+            Reply::Message(m)
+        }
+        "big" => {
+            let records: Vec<_> = (0..40u16)
+                .map(|i| {
+                    (
+                        i,
+                        name(&format!(
+                            "mx{i:02}.a-rather-long-exchange-name-to-fill-the-packet.example."
+                        )),
+                    )
+                })
+                .collect();
+            Reply::Message(mx_response(q, &records))
+        }
+        label if label.starts_with("slow") => Reply::Delay(
+            Duration::from_millis(150),
+            Box::new(Reply::Message(mx_response(
+                q,
+                &[(10, name("mx.slow.example."))],
+            ))),
+        ),
+        _ => Reply::Message(mx_response(q, &[(10, name("mx.example."))])),
+    })
+}
+
+fn ns(addr: std::net::SocketAddr) -> String {
+    addr.to_string()
+}
+
+#[test]
+fn every_answer_status_from_a_real_zone() {
+    let z = zone();
+    let out = run(
+        &[
+            "-n",
+            &ns(z.addr),
+            "--format",
+            "ndjson",
+            "multi.test",
+            "null.test",
+            "nodata.test",
+            "missing.test",
+            "alias.test",
+        ],
+        None,
+    );
+    let results = by_domain(&ndjson(&out));
+    assert_eq!(results.len(), 5);
+    assert_eq!(status(&results, "multi.test"), "ok");
+    assert_eq!(
+        mx_of(&results, "multi.test"),
+        vec![
+            (10, "mx0.multi.test".to_string()),
+            (10, "mx1.multi.test".to_string()),
+            (20, "mx2.multi.test".to_string()),
+            (30, "backup.other.example".to_string()),
+        ],
+        "sorted by preference, then exchange"
+    );
+    assert_eq!(status(&results, "null.test"), "null_mx");
+    assert_eq!(mx_of(&results, "null.test"), vec![]);
+    assert_eq!(status(&results, "nodata.test"), "no_mx");
+    assert_eq!(status(&results, "missing.test"), "nxdomain");
+    assert_eq!(status(&results, "alias.test"), "ok", "a CNAME is followed");
+    assert_eq!(mx_of(&results, "alias.test").len(), 4);
+    for r in results.values() {
+        assert!(r["error"].is_null(), "{r}");
+    }
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn servfail_refused_and_timeout_are_failures_not_missing_records() {
+    let f = faults();
+    let start = Instant::now();
+    let out = run(
+        &[
+            "-n",
+            &ns(f.addr),
+            "--format",
+            "ndjson",
+            "--timeout",
+            "1s",
+            "--retries",
+            "1",
+            "servfail.fault",
+            "refused.fault",
+            "silent.fault",
+            "fine.fault",
+        ],
+        None,
+    );
+    let took = start.elapsed();
+    let results = by_domain(&ndjson(&out));
+    assert_eq!(status(&results, "servfail.fault"), "servfail");
+    assert_eq!(status(&results, "refused.fault"), "refused");
+    assert_eq!(status(&results, "silent.fault"), "timeout");
+    assert_eq!(status(&results, "fine.fault"), "ok");
+    for d in ["servfail.fault", "refused.fault", "silent.fault"] {
+        assert!(
+            results[d]["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{d} has a message"
+        );
+    }
+    assert_eq!(out.status.code(), Some(1));
+    // The run ends within the deadline (plus start-up slack), however long
+    // the silent server stays silent.
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+    // SERVFAIL was retried once: two queries for it.
+    assert_eq!(f.stats.queries_for("servfail.fault."), 2);
+}
+
+#[test]
+fn invalid_lines_are_reported_with_their_line_and_good_lines_still_resolve() {
+    let z = zone();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("domains.txt");
+    let long_label = format!("{}.test", "a".repeat(64));
+    std::fs::write(
+        &path,
+        format!("multi.test\nexa mple.test\na..b.test\n{long_label}\nhttp://null.test/\nnull.test\nuser@\n"),
+    )
+    .unwrap();
+    let out = run(
+        &[
+            "-n",
+            &ns(z.addr),
+            "--format",
+            "json",
+            "-f",
+            path.to_str().unwrap(),
+        ],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let arr = v.as_array().unwrap();
+    let got: Vec<(&str, &str)> = arr
+        .iter()
+        .map(|r| (r["domain"].as_str().unwrap(), r["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("multi.test", "ok"),
+            ("exa mple.test", "invalid"),
+            ("a..b.test", "invalid"),
+            (long_label.as_str(), "invalid"),
+            ("http://null.test/", "invalid"),
+            ("null.test", "null_mx"),
+            ("user@", "invalid"),
+        ]
+    );
+    let err = stderr(&out);
+    let p = path.display();
+    assert!(
+        err.contains(&format!("{p}:2: \"exa mple.test\": contains a space")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{p}:3: \"a..b.test\": empty label")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{p}:4:")) && err.contains("longer than 63"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{p}:5:")) && err.contains("':'"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{p}:7:")) && err.contains("nothing after the @"),
+        "{err}"
+    );
+    assert_eq!(arr[1]["source"], format!("{p}:2"));
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn the_limiter_caps_lookups_in_flight_and_reaches_the_cap() {
+    let f = faults();
+    let names: Vec<String> = (0..24).map(|i| format!("slow{i}.fault")).collect();
+    let mut args = vec![
+        "-n".to_string(),
+        ns(f.addr),
+        "-c".into(),
+        "4".into(),
+        "--format".into(),
+        "ndjson".into(),
+    ];
+    args.extend(names.iter().cloned());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(&args, None);
+    assert_eq!(ndjson(&out).len(), 24);
+    assert_eq!(
+        f.stats
+            .max_in_flight
+            .load(std::sync::atomic::Ordering::SeqCst),
+        4
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn rate_spaces_lookups_out() {
+    let f = faults();
+    let names: Vec<String> = (0..11).map(|i| format!("r{i}.fault")).collect();
+    let mut args = vec![
+        "-n".to_string(),
+        ns(f.addr),
+        "--rate".into(),
+        "20".into(),
+        "-c".into(),
+        "50".into(),
+    ];
+    args.extend(names.iter().cloned());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(&args, None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let arrivals = f.stats.arrivals.lock().unwrap();
+    assert_eq!(arrivals.len(), 11);
+    // Ten intervals of 50 ms: the queries cannot arrive over less than that.
+    let span = arrivals.last().unwrap().1 - arrivals.first().unwrap().1;
+    assert!(
+        span >= Duration::from_millis(450),
+        "11 queries at 20/s arrived within {span:?}"
+    );
+    let min_gap = arrivals.windows(2).map(|w| w[1].1 - w[0].1).min().unwrap();
+    assert!(
+        min_gap >= Duration::from_millis(20),
+        "a burst: two queries {min_gap:?} apart"
+    );
+}
+
+#[test]
+fn a_truncated_udp_answer_is_retried_over_tcp_and_every_record_reported() {
+    let f = faults();
+    let out = run(
+        &["-n", &ns(f.addr), "--format", "ndjson", "big.fault"],
+        None,
+    );
+    let results = by_domain(&ndjson(&out));
+    assert_eq!(status(&results, "big.fault"), "ok");
+    assert_eq!(mx_of(&results, "big.fault").len(), 40);
+    assert!(
+        f.stats
+            .tcp_queries
+            .load(std::sync::atomic::Ordering::SeqCst)
+            >= 1
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn idn_email_duplicates_comments_stdin_and_several_files() {
+    let z = zone();
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.txt");
+    let b = dir.path().join("b.txt");
+    std::fs::write(
+        &a,
+        "# first file\nBücher.test\n\nops@multi.test   # the ops list\n",
+    )
+    .unwrap();
+    std::fs::write(&b, "MULTI.test.\r\nnull.test\r\n").unwrap();
+    let out = run(
+        &[
+            "-n",
+            &ns(z.addr),
+            "--format",
+            "ndjson",
+            "-f",
+            a.to_str().unwrap(),
+            "-f",
+            b.to_str().unwrap(),
+            "-f",
+            "-",
+        ],
+        Some("nodata.test\nbücher.TEST\n"),
+    );
+    let results = ndjson(&out);
+    let domains: Vec<&str> = results
+        .iter()
+        .map(|r| r["domain"].as_str().unwrap())
+        .collect();
+    let mut sorted = domains.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        [
+            "multi.test",
+            "nodata.test",
+            "null.test",
+            "xn--bcher-kva.test"
+        ]
+    );
+    let results = by_domain(&results);
+    assert_eq!(status(&results, "xn--bcher-kva.test"), "ok");
+    assert_eq!(
+        mx_of(&results, "xn--bcher-kva.test"),
+        vec![(5, "mail.xn--bcher-kva.test".to_string())]
+    );
+    assert_eq!(results["xn--bcher-kva.test"]["input"], "Bücher.test");
+    assert_eq!(
+        results["multi.test"]["input"],
+        "ops@multi.test   # the ops list"
+    );
+    assert_eq!(status(&results, "nodata.test"), "no_mx");
+    assert!(
+        results["nodata.test"]["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("stdin:")
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn stdin_is_read_when_no_domains_are_given() {
+    let z = zone();
+    let out = run(
+        &["-n", &ns(z.addr), "--format", "plain"],
+        Some("multi.test\nnull.test\n"),
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text,
+        "multi.test  mx0.multi.test\nmulti.test  mx1.multi.test\nmulti.test  mx2.multi.test\nmulti.test  backup.other.example\nnull.test   [null_mx] accepts no mail (null MX)\n"
+    );
+}
+
+#[test]
+fn every_format_has_one_entry_per_input_domain() {
+    let z = zone();
+    let domains = [
+        "multi.test",
+        "null.test",
+        "nodata.test",
+        "missing.test",
+        "bad name",
+    ];
+    let run_as = |format: &str| {
+        let mut args = vec![
+            "-n",
+            &*Box::leak(ns(z.addr).into_boxed_str()),
+            "--format",
+            format,
+            "--color",
+            "always",
+        ];
+        args.extend(domains);
+        run(&args, None)
+    };
+
+    let json: serde_json::Value = serde_json::from_slice(&run_as("json").stdout).unwrap();
+    let names: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["domain"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, domains, "JSON is in input order");
+
+    let nd = run_as("ndjson");
+    assert_eq!(by_domain(&ndjson(&nd)).len(), 5);
+
+    let csv_out = run_as("csv");
+    let mut reader = csv::Reader::from_reader(csv_out.stdout.as_slice());
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec!["domain", "status", "preference", "exchange", "error"]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(
+        rows.len(),
+        4 + 4,
+        "4 rows for multi.test, one for each other domain"
+    );
+    let mut seen: Vec<&str> = rows.iter().map(|r| &r[0]).collect();
+    seen.dedup();
+    assert_eq!(seen.len(), 5);
+    assert!(
+        !String::from_utf8_lossy(&csv_out.stdout).contains('\u{1b}'),
+        "machine formats are never coloured"
+    );
+
+    let table = String::from_utf8(run_as("table").stdout).unwrap();
+    for d in domains {
+        let rows = table
+            .lines()
+            .filter(|l| l.trim_start().starts_with(&format!("{d} ")))
+            .count();
+        assert_eq!(rows, 1, "{d} starts one row in\n{table}");
+    }
+    assert!(
+        table.contains("\u{1b}[32mok"),
+        "--color always colours the table"
+    );
+
+    let plain = String::from_utf8(run_as("plain").stdout).unwrap();
+    assert_eq!(plain.lines().count(), 8);
+}
+
+#[test]
+fn exit_codes() {
+    let z = zone();
+    let f = faults();
+    let code = |args: &[&str]| run(args, None).status.code();
+    let zn = ns(z.addr);
+    assert_eq!(
+        code(&[
+            "-n",
+            &zn,
+            "multi.test",
+            "null.test",
+            "nodata.test",
+            "missing.test"
+        ]),
+        Some(0)
+    );
+    assert_eq!(code(&["-n", &zn, "--require-mx", "multi.test"]), Some(0));
+    assert_eq!(
+        code(&["-n", &zn, "--require-mx", "multi.test", "null.test"]),
+        Some(1)
+    );
+    assert_eq!(
+        code(&["-n", &zn, "--require-mx", "multi.test", "missing.test"]),
+        Some(1)
+    );
+    assert_eq!(
+        code(&["-n", &ns(f.addr), "fine.fault", "servfail.fault"]),
+        Some(1)
+    );
+    assert_eq!(code(&["-n", &zn, "multi.test", "not a domain"]), Some(1));
+
+    // Exit 2: the run could not be done.
+    let no_domains = run(&["-n", &zn], Some("# only a comment\n\n"));
+    assert_eq!(no_domains.status.code(), Some(2));
+    assert!(
+        stderr(&no_domains).contains("no domains"),
+        "{}",
+        stderr(&no_domains)
+    );
+    let missing = run(&["-n", &zn, "-f", "/nonexistent/list.txt"], None);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("/nonexistent/list.txt"));
+    assert_eq!(code(&["-n", &zn, "-c", "0", "multi.test"]), Some(2));
+    assert_eq!(code(&["-n", "not-an-ip", "multi.test"]), Some(2));
+    assert_eq!(
+        code(&["-n", &zn, "--timeout", "soon", "multi.test"]),
+        Some(2)
+    );
+    assert_eq!(code(&["-n", &zn, "--format", "xml", "multi.test"]), Some(2));
+}
+
+#[test]
+fn control_characters_from_the_network_are_escaped_in_every_format() {
+    let f = faults();
+    for format in ["table", "plain", "json", "ndjson", "csv"] {
+        let out = run(
+            &[
+                "-n",
+                &ns(f.addr),
+                "--format",
+                format,
+                "--color",
+                "never",
+                "evil.fault",
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", stderr(&out));
+        let bad: Vec<u8> = out
+            .stdout
+            .iter()
+            .copied()
+            .filter(|b| (*b < 0x20 && *b != b'\n') || *b == 0x7f)
+            .collect();
+        assert!(bad.is_empty(), "{format} wrote raw control bytes {bad:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        // JSON escapes the backslash itself; the name is the same text.
+        let expected = "mx\\027\\09131m\\007.line\\010break\\013.example";
+        let unescaped = text.replace("\\\\", "\\");
+        assert!(unescaped.contains(expected), "{format}: {text}");
+    }
+}
+
+#[test]
+fn a_closed_pipe_ends_the_run_quietly() {
+    let f = faults();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.txt");
+    let list: String = (0..5000).map(|i| format!("d{i}.fault\n")).collect();
+    std::fs::write(&path, list).unwrap();
+    let mut child = mxlookup()
+        .args([
+            "-n",
+            &ns(f.addr),
+            "--format",
+            "ndjson",
+            "-c",
+            "64",
+            "-f",
+            path.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with('{'));
+    // The reader is gone now; mxlookup must notice and stop without noise.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stderr(&out), "");
+}

@@ -1,0 +1,437 @@
+//! DNS servers on loopback for the integration tests, each started by the
+//! test itself and stopped when dropped: an in-process hickory-server zone,
+//! and a scriptable UDP/TCP server that answers each query however the test
+//! says (late, never, truncated, garbage, ...). Also helpers to run the
+//! built binary. Nothing here talks to anything but 127.0.0.1.
+#![allow(dead_code)]
+
+use hickory_server::Server;
+use hickory_server::net::runtime::TokioRuntimeProvider;
+use hickory_server::proto::op::{Message, MessageType, OpCode, ResponseCode};
+use hickory_server::proto::rr::rdata::MX;
+use hickory_server::proto::rr::{LowerName, Name, RData, Record};
+use hickory_server::proto::serialize::txt::Parser;
+use hickory_server::store::in_memory::InMemoryZoneHandler;
+use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::oneshot;
+
+/// Bind a UDP socket and a TCP listener on the same free loopback port.
+async fn bind_pair() -> (UdpSocket, TcpListener) {
+    for _ in 0..50 {
+        let udp = UdpSocket::bind("127.0.0.1:0").await.expect("bind udp");
+        let port = udp.local_addr().unwrap().port();
+        if let Ok(tcp) = TcpListener::bind(("127.0.0.1", port)).await {
+            return (udp, tcp);
+        }
+    }
+    panic!("no free loopback port for UDP and TCP together");
+}
+
+/// Run `serve` on its own thread and runtime until the returned guard drops.
+fn spawn_server<F, Fut>(serve: F) -> (SocketAddr, oneshot::Sender<()>)
+where
+    F: FnOnce(UdpSocket, TcpListener, oneshot::Receiver<()>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = oneshot::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let (udp, tcp) = bind_pair().await;
+            addr_tx.send(udp.local_addr().unwrap()).unwrap();
+            serve(udp, tcp, stop_rx).await;
+        });
+        rt.shutdown_background();
+    });
+    let addr = addr_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("server started");
+    (addr, stop_tx)
+}
+
+/// An authoritative hickory-server for one small zone.
+pub struct ZoneServer {
+    pub addr: SocketAddr,
+    _stop: oneshot::Sender<()>,
+}
+
+impl ZoneServer {
+    pub fn start(origin: &str, zone: &str) -> ZoneServer {
+        let origin = Name::from_ascii(origin).unwrap();
+        let (origin, records) = Parser::new(zone.to_string(), None, Some(origin))
+            .parse()
+            .expect("test zone parses");
+        let handler = InMemoryZoneHandler::<TokioRuntimeProvider>::new(
+            origin.clone(),
+            records,
+            ZoneType::Primary,
+            AxfrPolicy::Deny,
+        )
+        .expect("test zone loads");
+        let (addr, stop) = spawn_server(move |udp, tcp, stop| async move {
+            let mut catalog = Catalog::new();
+            catalog.upsert(LowerName::new(&origin), vec![Arc::new(handler)]);
+            let mut server = Server::new(catalog);
+            server.register_socket(udp);
+            server.register_listener(tcp, Duration::from_secs(5), 64 * 1024);
+            let _ = stop.await;
+            let _ = server.shutdown_gracefully().await;
+        });
+        ZoneServer { addr, _stop: stop }
+    }
+}
+
+/// How the scripted server replies to one query.
+pub enum Reply {
+    /// Send this message (its ID and question are the test's business).
+    Message(Message),
+    /// Send these bytes as they are.
+    Raw(Vec<u8>),
+    /// Send nothing.
+    Drop,
+    /// Wait, then reply.
+    Delay(Duration, Box<Reply>),
+    /// Send each reply in turn.
+    Many(Vec<Reply>),
+    /// TCP only: send the first bytes of the framed reply, then close.
+    Cut(Message),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+/// What the scripted server saw.
+#[derive(Default)]
+pub struct Stats {
+    pub udp_queries: AtomicUsize,
+    pub tcp_queries: AtomicUsize,
+    /// Distinct names being handled right now, and the most at once.
+    in_flight: Mutex<HashMap<String, usize>>,
+    pub max_in_flight: AtomicUsize,
+    /// Each query's name and arrival time.
+    pub arrivals: Mutex<Vec<(String, Instant)>>,
+}
+
+impl Stats {
+    fn begin(&self, name: &str) {
+        let mut m = self.in_flight.lock().unwrap();
+        *m.entry(name.to_string()).or_default() += 1;
+        self.max_in_flight.fetch_max(m.len(), Ordering::SeqCst);
+        self.arrivals
+            .lock()
+            .unwrap()
+            .push((name.to_string(), Instant::now()));
+    }
+
+    fn end(&self, name: &str) {
+        let mut m = self.in_flight.lock().unwrap();
+        if let Some(n) = m.get_mut(name) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(name);
+            }
+        }
+    }
+
+    /// How many queries arrived for `name` (over either transport).
+    pub fn queries_for(&self, name: &str) -> usize {
+        self.arrivals
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(n, _)| n == name)
+            .count()
+    }
+}
+
+type Handler = Arc<dyn Fn(Transport, &Message) -> Reply + Send + Sync>;
+
+/// A hand-written DNS server whose every reply the test decides.
+pub struct ScriptServer {
+    pub addr: SocketAddr,
+    pub stats: Arc<Stats>,
+    _stop: oneshot::Sender<()>,
+}
+
+impl ScriptServer {
+    pub fn start(
+        handler: impl Fn(Transport, &Message) -> Reply + Send + Sync + 'static,
+    ) -> ScriptServer {
+        Self::start_with(true, handler)
+    }
+
+    /// `tcp: false` closes the TCP listener: connections are refused.
+    pub fn start_with(
+        tcp: bool,
+        handler: impl Fn(Transport, &Message) -> Reply + Send + Sync + 'static,
+    ) -> ScriptServer {
+        let handler: Handler = Arc::new(handler);
+        let stats = Arc::new(Stats::default());
+        let st = stats.clone();
+        let (addr, stop) = spawn_server(move |udp, listener, stop| async move {
+            let udp = Arc::new(udp);
+            let listener = if tcp { Some(listener) } else { None };
+            let udp_loop = serve_udp(udp, handler.clone(), st.clone());
+            let tcp_loop = async {
+                match listener {
+                    Some(l) => serve_tcp(l, handler, st).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = stop => {}
+                _ = udp_loop => {}
+                _ = tcp_loop => {}
+            }
+        });
+        ScriptServer {
+            addr,
+            stats,
+            _stop: stop,
+        }
+    }
+}
+
+fn query_name(q: &Message) -> String {
+    q.queries
+        .first()
+        .map(|q| q.name().to_ascii().to_lowercase())
+        .unwrap_or_default()
+}
+
+async fn serve_udp(sock: Arc<UdpSocket>, handler: Handler, stats: Arc<Stats>) {
+    let mut buf = vec![0u8; 65535];
+    loop {
+        let Ok((n, peer)) = sock.recv_from(&mut buf).await else {
+            continue;
+        };
+        let Ok(query) = Message::from_vec(&buf[..n]) else {
+            continue;
+        };
+        stats.udp_queries.fetch_add(1, Ordering::SeqCst);
+        let name = query_name(&query);
+        stats.begin(&name);
+        let reply = handler(Transport::Udp, &query);
+        let sock = sock.clone();
+        let stats = stats.clone();
+        tokio::spawn(async move {
+            send_udp(&sock, peer, reply).await;
+            stats.end(&name);
+        });
+    }
+}
+
+async fn send_udp(sock: &UdpSocket, peer: SocketAddr, reply: Reply) {
+    let mut queue = vec![reply];
+    while let Some(r) = queue.pop() {
+        match r {
+            Reply::Message(m) => {
+                let _ = sock.send_to(&m.to_vec().unwrap(), peer).await;
+            }
+            Reply::Raw(bytes) => {
+                let _ = sock.send_to(&bytes, peer).await;
+            }
+            Reply::Drop | Reply::Cut(_) => {}
+            Reply::Delay(d, r) => {
+                tokio::time::sleep(d).await;
+                queue.push(*r);
+            }
+            Reply::Many(rs) => queue.extend(rs.into_iter().rev()),
+        }
+    }
+}
+
+async fn serve_tcp(listener: TcpListener, handler: Handler, stats: Arc<Stats>) {
+    loop {
+        let Ok((mut conn, _)) = listener.accept().await else {
+            continue;
+        };
+        let handler = handler.clone();
+        let stats = stats.clone();
+        tokio::spawn(async move {
+            loop {
+                let mut len = [0u8; 2];
+                if conn.read_exact(&mut len).await.is_err() {
+                    return;
+                }
+                let mut buf = vec![0u8; u16::from_be_bytes(len) as usize];
+                if conn.read_exact(&mut buf).await.is_err() {
+                    return;
+                }
+                let Ok(query) = Message::from_vec(&buf) else {
+                    return;
+                };
+                stats.tcp_queries.fetch_add(1, Ordering::SeqCst);
+                let name = query_name(&query);
+                stats.begin(&name);
+                let mut queue = vec![handler(Transport::Tcp, &query)];
+                let mut open = true;
+                while let Some(r) = queue.pop() {
+                    match r {
+                        Reply::Message(m) => {
+                            let bytes = m.to_vec().unwrap();
+                            let mut framed = (bytes.len() as u16).to_be_bytes().to_vec();
+                            framed.extend_from_slice(&bytes);
+                            open &= conn.write_all(&framed).await.is_ok();
+                        }
+                        Reply::Raw(bytes) => open &= conn.write_all(&bytes).await.is_ok(),
+                        Reply::Drop => {}
+                        Reply::Cut(m) => {
+                            let bytes = m.to_vec().unwrap();
+                            let mut framed = (bytes.len() as u16).to_be_bytes().to_vec();
+                            framed.extend_from_slice(&bytes[..bytes.len() / 2]);
+                            let _ = conn.write_all(&framed).await;
+                            open = false;
+                            queue.clear();
+                        }
+                        Reply::Delay(d, r) => {
+                            tokio::time::sleep(d).await;
+                            queue.push(*r);
+                        }
+                        Reply::Many(rs) => queue.extend(rs.into_iter().rev()),
+                    }
+                }
+                stats.end(&name);
+                if !open {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+/// A response to `q` with its ID and question, and this response code.
+pub fn response(q: &Message, code: ResponseCode) -> Message {
+    let mut m = Message::new(q.metadata.id, MessageType::Response, OpCode::Query);
+    m.metadata.recursion_desired = q.metadata.recursion_desired;
+    m.metadata.recursion_available = true;
+    m.metadata.response_code = code;
+    m.queries = q.queries.clone();
+    m
+}
+
+/// A NOERROR response with these MX records for the queried name.
+pub fn mx_response(q: &Message, records: &[(u16, Name)]) -> Message {
+    let mut m = response(q, ResponseCode::NoError);
+    let owner = q.queries[0].name().clone();
+    for (pref, exchange) in records {
+        m.add_answer(Record::from_rdata(
+            owner.clone(),
+            300,
+            RData::MX(MX::new(*pref, exchange.clone())),
+        ));
+    }
+    m
+}
+
+pub fn name(s: &str) -> Name {
+    Name::from_ascii(s).unwrap()
+}
+
+/// The first label of the queried name, lower-cased: tests script replies by it.
+pub fn first_label(q: &Message) -> String {
+    q.queries
+        .first()
+        .and_then(|q| {
+            q.name()
+                .iter()
+                .next()
+                .map(|l| String::from_utf8_lossy(l).to_lowercase())
+        })
+        .unwrap_or_default()
+}
+
+/// The built binary, run with a clean environment.
+pub fn mxlookup() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mxlookup"));
+    cmd.env_clear();
+    cmd.stdin(Stdio::null());
+    cmd
+}
+
+/// Run the binary with these arguments and (if given) this stdin.
+pub fn run(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = mxlookup();
+    cmd.args(args);
+    if stdin.is_some() {
+        cmd.stdin(Stdio::piped());
+    }
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn mxlookup");
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    child.wait_with_output().expect("mxlookup ran")
+}
+
+/// Parse NDJSON output into objects.
+pub fn ndjson(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8(out.stdout.clone())
+        .expect("stdout is UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad NDJSON line {l:?}: {e}")))
+        .collect()
+}
+
+/// Results by domain, asserting each domain appears exactly once.
+pub fn by_domain(results: &[serde_json::Value]) -> HashMap<String, serde_json::Value> {
+    let mut map = HashMap::new();
+    for r in results {
+        let d = r["domain"].as_str().unwrap().to_string();
+        assert!(
+            map.insert(d.clone(), r.clone()).is_none(),
+            "{d} reported twice"
+        );
+    }
+    map
+}
+
+pub fn status(results: &HashMap<String, serde_json::Value>, domain: &str) -> String {
+    results
+        .get(domain)
+        .unwrap_or_else(|| panic!("{domain} missing from {results:?}"))["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// `(preference, exchange)` pairs of one result.
+pub fn mx_of(results: &HashMap<String, serde_json::Value>, domain: &str) -> Vec<(u64, String)> {
+    results[domain]["mx"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["preference"].as_u64().unwrap(),
+                m["exchange"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
