@@ -10,7 +10,7 @@ use crate::input::{Entries, Entry};
 use crate::limiter::Limiter;
 use crate::outcome::Outcome;
 use crate::report::{self, Counts, Sink};
-use crate::resolver::HickoryResolver;
+use crate::resolver::AnyResolver;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io;
 use std::sync::atomic::Ordering;
@@ -68,8 +68,9 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
         .build()
         .map_err(Error::Runtime)?;
     let settings = config.settings.clone();
+    let engine = config.engine;
     let finish = runtime.block_on(async move {
-        let resolver = Arc::new(HickoryResolver::new(&settings)?);
+        let resolver = Arc::new(AnyResolver::new(engine, &settings)?);
         let limiter = Arc::new(Limiter::new(settings.concurrency, config.rate));
         let stop = async {
             if tokio::signal::ctrl_c().await.is_err() {

@@ -3,6 +3,7 @@
 //! the validated run configuration.
 
 use crate::report::Format;
+use crate::resolver::Engine;
 use clap::{Parser, ValueEnum};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -48,6 +49,10 @@ pub struct Cli {
     /// The most lookups started per second, across the whole run [default: unlimited]
     #[arg(long, value_name = "QPS", value_parser = parse_rate)]
     pub rate: Option<f64>,
+
+    /// Lookup engine: auto (wire), wire (mxlookup's own, for bulk and hostile networks), hickory (hickory-resolver)
+    #[arg(long, value_enum, default_value_t = Engine::Auto)]
+    pub engine: Engine,
 
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]

@@ -5,7 +5,7 @@ use crate::cli::{Cli, ColorChoice};
 use crate::error::Error;
 use crate::input::Source;
 use crate::report::Format;
-use crate::resolver::Settings;
+use crate::resolver::{Engine, Settings};
 use std::io::IsTerminal;
 
 #[derive(Debug)]
@@ -13,6 +13,7 @@ pub struct Config {
     /// Where domains come from, in order; files are already open.
     pub sources: Vec<Source>,
     pub settings: Settings,
+    pub engine: Engine,
     /// Lookups started per second; `None` for unlimited.
     pub rate: Option<f64>,
     pub format: Format,
@@ -57,6 +58,7 @@ impl Config {
                 retries: cli.retries,
                 concurrency: cli.concurrency as usize,
             },
+            engine: cli.engine,
             rate: cli.rate,
             format: cli.format,
             color,

@@ -570,3 +570,65 @@ fn a_closed_pipe_ends_the_run_quietly() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(stderr(&out), "");
 }
+
+/// The hickory-resolver engine (`--engine hickory`) reports the same
+/// statuses for the same answers.
+#[test]
+fn the_hickory_engine_agrees_on_every_status() {
+    let z = zone();
+    let f = faults();
+    let out = run(
+        &[
+            "--engine",
+            "hickory",
+            "-n",
+            &ns(z.addr),
+            "--format",
+            "ndjson",
+            "multi.test",
+            "null.test",
+            "nodata.test",
+            "missing.test",
+            "alias.test",
+        ],
+        None,
+    );
+    let results = by_domain(&ndjson(&out));
+    assert_eq!(status(&results, "multi.test"), "ok");
+    assert_eq!(
+        mx_of(&results, "multi.test")[0],
+        (10, "mx0.multi.test".to_string())
+    );
+    assert_eq!(status(&results, "null.test"), "null_mx");
+    assert_eq!(status(&results, "nodata.test"), "no_mx");
+    assert_eq!(status(&results, "missing.test"), "nxdomain");
+    assert_eq!(status(&results, "alias.test"), "ok");
+    let out = run(
+        &[
+            "--engine",
+            "hickory",
+            "-n",
+            &ns(f.addr),
+            "--format",
+            "ndjson",
+            "--timeout",
+            "1s",
+            "servfail.fault",
+            "refused.fault",
+            "silent.fault",
+            "big.fault",
+            "evil.fault",
+        ],
+        None,
+    );
+    let results = by_domain(&ndjson(&out));
+    assert_eq!(status(&results, "servfail.fault"), "servfail");
+    assert_eq!(status(&results, "refused.fault"), "refused");
+    assert_eq!(status(&results, "silent.fault"), "timeout");
+    assert_eq!(mx_of(&results, "big.fault").len(), 40);
+    assert_eq!(
+        mx_of(&results, "evil.fault")[0].1,
+        "mx\\027\\09131m\\007.line\\010break\\013.example"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 pub struct HickoryResolver {
     resolver: TokioResolver,
+    retries: u32,
 }
 
 impl HickoryResolver {
@@ -45,7 +46,9 @@ impl HickoryResolver {
         // Every attempt gets an equal share of the deadline, so the retries
         // fit inside it; the engine still enforces the whole deadline.
         opts.timeout = (settings.timeout / attempts).max(Duration::from_millis(50));
-        opts.attempts = settings.retries as usize;
+        // Retries are ours (see `lookup`): hickory gives up on a connection
+        // error that a fresh attempt would get past.
+        opts.attempts = 0;
         // A bulk run of distinct names gains nothing from a cache.
         opts.cache_size = 0;
         opts.use_hosts_file = ResolveHosts::Never;
@@ -60,7 +63,10 @@ impl HickoryResolver {
             .with_options(opts)
             .build()
             .map_err(|e| Error::ResolverConfig(e.to_string()))?;
-        Ok(HickoryResolver { resolver })
+        Ok(HickoryResolver {
+            resolver,
+            retries: settings.retries,
+        })
     }
 }
 
@@ -90,9 +96,26 @@ impl MxResolver for HickoryResolver {
             Ok(q) => q,
             Err(e) => return Outcome::Error(e),
         };
+        let mut attempt = 0;
+        loop {
+            let outcome = self.attempt(&qname).await;
+            // A timeout, a SERVFAIL or a broken connection may well go
+            // right the next time; anything else is the answer.
+            let retry = matches!(outcome, Outcome::Timeout | Outcome::Servfail)
+                || matches!(&outcome, Outcome::Error(m) if m.starts_with(CONNECTION));
+            if !retry || attempt >= self.retries {
+                return outcome;
+            }
+            attempt += 1;
+        }
+    }
+}
+
+impl HickoryResolver {
+    async fn attempt(&self, qname: &hickory_resolver::proto::rr::Name) -> Outcome {
         match self.resolver.lookup(qname.clone(), RecordType::MX).await {
             Ok(lookup) => {
-                let outcome = Outcome::from_mx(mx_from_answers(&qname, lookup.answers()));
+                let outcome = Outcome::from_mx(mx_from_answers(qname, lookup.answers()));
                 // An NXDOMAIN that carries a CNAME is still NXDOMAIN for
                 // the name at the end of the chain.
                 if outcome == Outcome::NoMx
@@ -108,6 +131,10 @@ impl MxResolver for HickoryResolver {
     }
 }
 
+/// How every connection-level failure message starts, so that the retry
+/// logic can tell them from answers.
+const CONNECTION: &str = "connection to the nameserver failed";
+
 /// Every failure hickory can report, as one of the statuses.
 fn classify_error(e: NetError) -> Outcome {
     match e {
@@ -118,12 +145,13 @@ fn classify_error(e: NetError) -> Outcome {
         },
         NetError::Dns(DnsError::ResponseCode(code)) => classify_code(code),
         NetError::Timeout => Outcome::Timeout,
-        NetError::NoConnections => Outcome::Error(
-            "no connection to the nameserver could be opened (out of file descriptors?)".into(),
-        ),
-        NetError::Io(io) => Outcome::Error(escape_text(&format!("network error: {io}"))),
+        NetError::NoConnections => Outcome::Error(format!("{CONNECTION} (no usable connection)")),
+        NetError::Io(io) => Outcome::Error(escape_text(&format!("{CONNECTION}: {io}"))),
         NetError::Proto(p) => Outcome::Error(escape_text(&format!("malformed answer: {p}"))),
-        other => Outcome::Error(escape_text(&other.to_string())),
+        NetError::Truncated => Outcome::Error("the answer was truncated and TCP failed".into()),
+        // Anything else is no answer at all (a dropped connection, a
+        // cancelled request, a busy pool): worth another attempt.
+        other => Outcome::Error(escape_text(&format!("{CONNECTION}: {other}"))),
     }
 }
 

@@ -4,11 +4,15 @@
 //! can be added without touching input, engine or report.
 
 mod hickory;
+mod wire;
 
 pub use hickory::HickoryResolver;
+pub use wire::WireResolver;
 
+use crate::name::escape_text;
 use crate::name::{DomainName, presentation};
 use crate::outcome::{Mx, Outcome};
+use hickory_resolver::proto::op::{Message, MessageType, ResponseCode};
 use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -20,6 +24,44 @@ use std::time::Duration;
 /// promise it: the engine enforces the deadline around every call.
 pub trait MxResolver: Send + Sync + 'static {
     fn lookup(&self, name: &DomainName) -> impl Future<Output = Outcome> + Send;
+}
+
+/// Which engine does the lookups.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// The best engine for the job; today always `wire`.
+    #[default]
+    Auto,
+    /// mxlookup's own: long-lived UDP sockets, a TCP connection per query
+    /// that needs one, its own timers. Fast, and robust to hostile servers.
+    Wire,
+    /// hickory-resolver's lookup, with its connection handling.
+    Hickory,
+}
+
+/// Any engine, chosen at run time.
+pub enum AnyResolver {
+    Wire(WireResolver),
+    Hickory(Box<HickoryResolver>),
+}
+
+impl AnyResolver {
+    /// Build the engine. Needs a Tokio runtime.
+    pub fn new(engine: Engine, settings: &Settings) -> Result<AnyResolver, crate::error::Error> {
+        Ok(match engine {
+            Engine::Auto | Engine::Wire => AnyResolver::Wire(WireResolver::new(settings)?),
+            Engine::Hickory => AnyResolver::Hickory(Box::new(HickoryResolver::new(settings)?)),
+        })
+    }
+}
+
+impl MxResolver for AnyResolver {
+    async fn lookup(&self, name: &DomainName) -> Outcome {
+        match self {
+            AnyResolver::Wire(r) => r.lookup(name).await,
+            AnyResolver::Hickory(r) => r.lookup(name).await,
+        }
+    }
 }
 
 /// How to reach the DNS, shared by every engine.
@@ -47,6 +89,29 @@ impl Default for Settings {
             concurrency: 32,
         }
     }
+}
+
+/// The nameservers of the system's resolver configuration.
+pub(crate) fn system_nameservers() -> Result<Vec<SocketAddr>, crate::error::Error> {
+    let (config, _) = hickory_resolver::system_conf::read_system_conf().map_err(|e| {
+        crate::error::Error::ResolverConfig(format!("reading /etc/resolv.conf: {e}"))
+    })?;
+    let mut servers: Vec<SocketAddr> = config
+        .name_servers()
+        .iter()
+        .flat_map(|s| {
+            s.connections
+                .iter()
+                .map(move |c| SocketAddr::new(s.ip, c.port))
+        })
+        .collect();
+    servers.dedup();
+    if servers.is_empty() {
+        return Err(crate::error::Error::ResolverConfig(
+            "/etc/resolv.conf names no nameserver".into(),
+        ));
+    }
+    Ok(servers)
 }
 
 /// The wire-format name to query: fully qualified, so no search domain is
@@ -94,6 +159,61 @@ pub(crate) fn mx_from_answers(qname: &Name, answers: &[Record]) -> Vec<Mx> {
         .collect()
 }
 
+/// What one datagram or TCP message says about an MX query for `qname`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// Not an answer to this question (garbage, a query, another name or
+    /// type): ignore it and keep waiting.
+    Ignore,
+    /// The answer was cut short; ask again over TCP.
+    Truncated,
+    /// The server failed; worth asking again while the deadline allows.
+    Retry(Outcome),
+    /// The lookup is settled.
+    Final(Outcome),
+}
+
+/// Classify raw DNS message bytes received for an MX query of `qname`.
+/// Matching the message ID is the caller's job (it knows which IDs are
+/// pending); everything else about the message is checked here. Never
+/// panics, whatever the bytes.
+pub fn classify_answer(qname: &DomainName, wire: &[u8]) -> Answer {
+    let Ok(qname) = query_name(qname) else {
+        return Answer::Ignore;
+    };
+    let Ok(msg) = Message::from_vec(wire) else {
+        return Answer::Ignore;
+    };
+    classify_message(&qname, &msg)
+}
+
+pub(crate) fn classify_message(qname: &Name, msg: &Message) -> Answer {
+    if msg.metadata.message_type != MessageType::Response {
+        return Answer::Ignore;
+    }
+    let asked = msg.queries.len() == 1
+        && msg.queries[0].query_type() == RecordType::MX
+        && msg.queries[0].name().eq_ignore_root_case(qname);
+    if !asked {
+        return Answer::Ignore;
+    }
+    if msg.metadata.truncation {
+        return Answer::Truncated;
+    }
+    match msg.metadata.response_code {
+        ResponseCode::NoError => {
+            Answer::Final(Outcome::from_mx(mx_from_answers(qname, &msg.answers)))
+        }
+        ResponseCode::NXDomain => Answer::Final(Outcome::Nxdomain),
+        ResponseCode::ServFail => Answer::Retry(Outcome::Servfail),
+        ResponseCode::Refused => Answer::Final(Outcome::Refused),
+        other => Answer::Final(Outcome::Error(format!(
+            "the server answered {}",
+            escape_text(&other.to_string())
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +249,64 @@ mod tests {
         let answers = vec![mx_record("a.example.", 1, exch)];
         let got = mx_from_answers(&name("a.example."), &answers);
         assert_eq!(got[0].exchange, "m\\027\\09131mx.example");
+    }
+
+    #[test]
+    fn classifies_raw_answers() {
+        use hickory_resolver::proto::op::{OpCode, Query};
+        let d = DomainName::parse_ascii("a.example").unwrap();
+        let q = Query::query(name("a.example."), RecordType::MX);
+        let answer = |code: ResponseCode, tc: bool| {
+            let mut m = Message::new(7, MessageType::Response, OpCode::Query);
+            m.metadata.response_code = code;
+            m.metadata.truncation = tc;
+            m.add_query(q.clone());
+            m
+        };
+        let mut ok = answer(ResponseCode::NoError, false);
+        ok.add_answer(mx_record("a.example.", 10, name("mx.example.")));
+        assert_eq!(
+            classify_answer(&d, &ok.to_vec().unwrap()),
+            Answer::Final(Outcome::Ok(vec![Mx {
+                preference: 10,
+                exchange: "mx.example".into()
+            }]))
+        );
+        let wire = |m: Message| m.to_vec().unwrap();
+        assert_eq!(
+            classify_answer(&d, &wire(answer(ResponseCode::NoError, false))),
+            Answer::Final(Outcome::NoMx)
+        );
+        assert_eq!(
+            classify_answer(&d, &wire(answer(ResponseCode::NXDomain, false))),
+            Answer::Final(Outcome::Nxdomain)
+        );
+        assert_eq!(
+            classify_answer(&d, &wire(answer(ResponseCode::ServFail, false))),
+            Answer::Retry(Outcome::Servfail)
+        );
+        assert_eq!(
+            classify_answer(&d, &wire(answer(ResponseCode::Refused, false))),
+            Answer::Final(Outcome::Refused)
+        );
+        assert_eq!(
+            classify_answer(&d, &wire(answer(ResponseCode::NoError, true))),
+            Answer::Truncated
+        );
+        assert!(matches!(
+            classify_answer(&d, &wire(answer(ResponseCode::NotImp, false))),
+            Answer::Final(Outcome::Error(_))
+        ));
+        // Another name, a query instead of a response, and garbage are ignored.
+        let other = DomainName::parse_ascii("b.example").unwrap();
+        assert_eq!(
+            classify_answer(&other, &wire(answer(ResponseCode::NoError, false))),
+            Answer::Ignore
+        );
+        let mut query = answer(ResponseCode::NoError, false);
+        query.metadata.message_type = MessageType::Query;
+        assert_eq!(classify_answer(&d, &wire(query)), Answer::Ignore);
+        assert_eq!(classify_answer(&d, b"\x00\x07garbage"), Answer::Ignore);
     }
 
     #[test]

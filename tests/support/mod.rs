@@ -111,6 +111,17 @@ pub enum Reply {
     Cut(Message),
 }
 
+/// What the scripted server does with TCP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tcp {
+    /// Answer over TCP like over UDP.
+    Serve,
+    /// No listener: connections are refused.
+    Refuse,
+    /// A listener that never accepts: connections hang.
+    Blackhole,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transport {
     Udp,
@@ -174,12 +185,12 @@ impl ScriptServer {
     pub fn start(
         handler: impl Fn(Transport, &Message) -> Reply + Send + Sync + 'static,
     ) -> ScriptServer {
-        Self::start_with(true, handler)
+        Self::start_with(Tcp::Serve, handler)
     }
 
     /// `tcp: false` closes the TCP listener: connections are refused.
     pub fn start_with(
-        tcp: bool,
+        tcp: Tcp,
         handler: impl Fn(Transport, &Message) -> Reply + Send + Sync + 'static,
     ) -> ScriptServer {
         let handler: Handler = Arc::new(handler);
@@ -187,12 +198,20 @@ impl ScriptServer {
         let st = stats.clone();
         let (addr, stop) = spawn_server(move |udp, listener, stop| async move {
             let udp = Arc::new(udp);
-            let listener = if tcp { Some(listener) } else { None };
             let udp_loop = serve_udp(udp, handler.clone(), st.clone());
             let tcp_loop = async {
-                match listener {
-                    Some(l) => serve_tcp(l, handler, st).await,
-                    None => std::future::pending().await,
+                match tcp {
+                    Tcp::Serve => serve_tcp(listener, handler, st).await,
+                    Tcp::Refuse => {
+                        drop(listener);
+                        std::future::pending().await
+                    }
+                    Tcp::Blackhole => {
+                        // Connections complete in the kernel's backlog and
+                        // are never read.
+                        let _keep = listener;
+                        std::future::pending().await
+                    }
                 }
             };
             tokio::select! {
@@ -260,19 +279,23 @@ async fn send_udp(sock: &UdpSocket, peer: SocketAddr, reply: Reply) {
 
 async fn serve_tcp(listener: TcpListener, handler: Handler, stats: Arc<Stats>) {
     loop {
-        let Ok((mut conn, _)) = listener.accept().await else {
+        let Ok((conn, _)) = listener.accept().await else {
             continue;
         };
         let handler = handler.clone();
         let stats = stats.clone();
         tokio::spawn(async move {
+            let (mut reader, writer) = conn.into_split();
+            let writer = Arc::new(tokio::sync::Mutex::new(Some(writer)));
+            // Queries on one connection are answered concurrently, as real
+            // servers do, so one slow answer does not hold up the others.
             loop {
                 let mut len = [0u8; 2];
-                if conn.read_exact(&mut len).await.is_err() {
+                if reader.read_exact(&mut len).await.is_err() {
                     return;
                 }
                 let mut buf = vec![0u8; u16::from_be_bytes(len) as usize];
-                if conn.read_exact(&mut buf).await.is_err() {
+                if reader.read_exact(&mut buf).await.is_err() {
                     return;
                 }
                 let Ok(query) = Message::from_vec(&buf) else {
@@ -281,39 +304,56 @@ async fn serve_tcp(listener: TcpListener, handler: Handler, stats: Arc<Stats>) {
                 stats.tcp_queries.fetch_add(1, Ordering::SeqCst);
                 let name = query_name(&query);
                 stats.begin(&name);
-                let mut queue = vec![handler(Transport::Tcp, &query)];
-                let mut open = true;
-                while let Some(r) = queue.pop() {
-                    match r {
-                        Reply::Message(m) => {
-                            let bytes = m.to_vec().unwrap();
-                            let mut framed = (bytes.len() as u16).to_be_bytes().to_vec();
-                            framed.extend_from_slice(&bytes);
-                            open &= conn.write_all(&framed).await.is_ok();
-                        }
-                        Reply::Raw(bytes) => open &= conn.write_all(&bytes).await.is_ok(),
-                        Reply::Drop => {}
-                        Reply::Cut(m) => {
-                            let bytes = m.to_vec().unwrap();
-                            let mut framed = (bytes.len() as u16).to_be_bytes().to_vec();
-                            framed.extend_from_slice(&bytes[..bytes.len() / 2]);
-                            let _ = conn.write_all(&framed).await;
-                            open = false;
-                            queue.clear();
-                        }
-                        Reply::Delay(d, r) => {
-                            tokio::time::sleep(d).await;
-                            queue.push(*r);
-                        }
-                        Reply::Many(rs) => queue.extend(rs.into_iter().rev()),
-                    }
-                }
-                stats.end(&name);
-                if !open {
-                    return;
-                }
+                let reply = handler(Transport::Tcp, &query);
+                let writer = writer.clone();
+                let stats = stats.clone();
+                tokio::spawn(async move {
+                    send_tcp(&writer, reply).await;
+                    stats.end(&name);
+                });
             }
         });
+    }
+}
+
+type TcpWriter = Arc<tokio::sync::Mutex<Option<tokio::net::tcp::OwnedWriteHalf>>>;
+
+async fn send_tcp(writer: &TcpWriter, reply: Reply) {
+    let frame = |m: &Message| {
+        let bytes = m.to_vec().unwrap();
+        let mut framed = (bytes.len() as u16).to_be_bytes().to_vec();
+        framed.extend_from_slice(&bytes);
+        framed
+    };
+    let mut queue = vec![reply];
+    while let Some(r) = queue.pop() {
+        let bytes = match r {
+            Reply::Message(m) => frame(&m),
+            Reply::Raw(bytes) => bytes,
+            Reply::Drop => continue,
+            Reply::Cut(m) => {
+                let framed = frame(&m);
+                let mut w = writer.lock().await;
+                if let Some(mut half) = w.take() {
+                    let _ = half.write_all(&framed[..framed.len() / 2]).await;
+                    let _ = half.shutdown().await;
+                }
+                return;
+            }
+            Reply::Delay(d, r) => {
+                tokio::time::sleep(d).await;
+                queue.push(*r);
+                continue;
+            }
+            Reply::Many(rs) => {
+                queue.extend(rs.into_iter().rev());
+                continue;
+            }
+        };
+        let mut w = writer.lock().await;
+        if let Some(half) = w.as_mut() {
+            let _ = half.write_all(&bytes).await;
+        }
     }
 }
 

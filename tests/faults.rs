@@ -1,0 +1,276 @@
+//! A hostile network: a loopback server that injects one fault per name,
+//! over UDP and TCP. Every domain must settle exactly once, with the right
+//! status, within its deadline; good names must be unaffected; nothing may
+//! panic; the process must end.
+
+mod support;
+
+use hickory_server::proto::op::ResponseCode;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use support::*;
+
+const GOOD: usize = 20;
+
+fn good_mx() -> Vec<(u16, hickory_server::proto::rr::Name)> {
+    vec![
+        (10, name("mx1.good.example.")),
+        (20, name("mx2.good.example.")),
+    ]
+}
+
+/// The fault server: the first label of each name picks the fault.
+fn hostile(tcp: Tcp) -> ScriptServer {
+    let tries: Mutex<HashMap<String, usize>> = Mutex::default();
+    ScriptServer::start_with(tcp, move |transport, q| {
+        let good = || Reply::Message(mx_response(q, &good_mx()));
+        let evil = || mx_response(q, &[(1, name("evil.example."))]);
+        let label = first_label(q);
+        match label.as_str() {
+            "drop" => Reply::Drop,
+            "late" => Reply::Delay(Duration::from_millis(300), Box::new(good())),
+            "toolate" => Reply::Delay(Duration::from_secs(10), Box::new(good())),
+            "twice" => Reply::Many(vec![good(), good()]),
+            "wrongid" => {
+                let mut m = evil();
+                m.metadata.id = q.metadata.id.wrapping_add(1);
+                Reply::Many(vec![
+                    Reply::Message(m),
+                    Reply::Delay(Duration::from_millis(50), Box::new(good())),
+                ])
+            }
+            "wrongq" => {
+                let mut m = evil();
+                m.queries[0].set_name(name("elsewhere.example."));
+                m.answers[0].name = name("elsewhere.example.");
+                Reply::Many(vec![
+                    Reply::Message(m),
+                    Reply::Delay(Duration::from_millis(50), Box::new(good())),
+                ])
+            }
+            "garbage" => Reply::Many(vec![
+                Reply::Raw(b"\x13\x37 this is not DNS \xff\xfe".to_vec()),
+                Reply::Delay(Duration::from_millis(50), Box::new(good())),
+            ]),
+            "garbageonly" => {
+                // A header that claims to answer, with the right ID, and then junk.
+                let id = q.metadata.id.to_be_bytes();
+                Reply::Raw(vec![
+                    id[0], id[1], 0x81, 0x80, 0, 1, 0, 5, 0, 0, 0, 0, 0xc0, 0xff, 0xff,
+                ])
+            }
+            "trunc" if transport == Transport::Udp => {
+                let mut m = response(q, ResponseCode::NoError);
+                m.metadata.truncation = true;
+                Reply::Message(m)
+            }
+            "cut" if transport == Transport::Tcp => Reply::Cut(mx_response(q, &good_mx())),
+            "flaky" => {
+                let mut t = tries.lock().unwrap();
+                let n = t.entry(q.queries[0].name().to_ascii()).or_default();
+                *n += 1;
+                if *n == 1 {
+                    Reply::Message(response(q, ResponseCode::ServFail))
+                } else {
+                    good()
+                }
+            }
+            _ => good(),
+        }
+    })
+}
+
+struct Run {
+    results: HashMap<String, serde_json::Value>,
+    took: Duration,
+    code: Option<i32>,
+    stderr: String,
+}
+
+fn run_against(server: &ScriptServer, extra: &[&str], names: &[String]) -> Run {
+    let addr = server.addr.to_string();
+    let mut args = vec![
+        "-n",
+        &addr,
+        "--format",
+        "ndjson",
+        "--timeout",
+        "2s",
+        "--retries",
+        "2",
+    ];
+    args.extend_from_slice(extra);
+    args.extend(names.iter().map(String::as_str));
+    let start = Instant::now();
+    let out = run(&args, None);
+    let took = start.elapsed();
+    let lines = ndjson(&out);
+    assert_eq!(
+        lines.len(),
+        names.len(),
+        "one result per domain:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // The fault matrix, for `cargo test --test faults -- --nocapture`.
+    for l in &lines {
+        if !l["domain"].as_str().unwrap().starts_with("good") {
+            println!(
+                "fault matrix [{}]: {} -> {} ({})",
+                extra.join(" "),
+                l["domain"],
+                l["status"],
+                l["error"]
+            );
+        }
+    }
+    Run {
+        results: by_domain(&lines),
+        took,
+        code: out.status.code(),
+        stderr: stderr(&out),
+    }
+}
+
+fn names(faults: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = faults
+        .iter()
+        .map(|f| format!("{f}.hostile.example"))
+        .collect();
+    v.extend((0..GOOD).map(|i| format!("good{i}.hostile.example")));
+    v
+}
+
+fn assert_good(r: &Run, domain: &str) {
+    assert_eq!(
+        status(&r.results, domain),
+        "ok",
+        "{domain}: {}",
+        r.results[domain]
+    );
+    assert_eq!(
+        mx_of(&r.results, domain),
+        vec![
+            (10, "mx1.good.example".to_string()),
+            (20, "mx2.good.example".to_string())
+        ],
+        "{domain}"
+    );
+}
+
+#[test]
+fn udp_faults_each_settle_once_with_the_right_status() {
+    let server = hostile(Tcp::Serve);
+    let faults = [
+        "drop",
+        "late",
+        "toolate",
+        "twice",
+        "wrongid",
+        "wrongq",
+        "garbage",
+        "garbageonly",
+        "trunc",
+        "flaky",
+    ];
+    let all = names(&faults);
+    let r = run_against(&server, &[], &all);
+
+    let d = |f: &str| format!("{f}.hostile.example");
+    assert_eq!(status(&r.results, &d("drop")), "timeout");
+    assert_eq!(status(&r.results, &d("toolate")), "timeout");
+    for f in [
+        "late", "twice", "wrongid", "wrongq", "garbage", "trunc", "flaky",
+    ] {
+        assert_good(&r, &d(f));
+    }
+    // Bytes that are not a DNS message are not an answer: keep waiting.
+    assert_eq!(status(&r.results, &d("garbageonly")), "timeout");
+    for i in 0..GOOD {
+        assert_good(&r, &format!("good{i}.hostile.example"));
+    }
+    assert!(
+        server
+            .stats
+            .tcp_queries
+            .load(std::sync::atomic::Ordering::SeqCst)
+            >= 1,
+        "trunc went to TCP"
+    );
+    assert!(
+        server.stats.queries_for("flaky.hostile.example.") >= 2,
+        "flaky was retried"
+    );
+    // Every domain's deadline is 2 s; the run must end soon after.
+    assert!(r.took < Duration::from_secs(5), "took {:?}", r.took);
+    assert_eq!(r.code, Some(1));
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+}
+
+#[test]
+fn truncation_with_tcp_refused_is_an_error_and_with_tcp_hanging_a_timeout() {
+    for (tcp, expected) in [(Tcp::Refuse, "error"), (Tcp::Blackhole, "timeout")] {
+        let server = hostile(tcp);
+        let all = names(&["trunc"]);
+        let r = run_against(&server, &[], &all);
+        assert_eq!(
+            status(&r.results, "trunc.hostile.example"),
+            expected,
+            "{tcp:?}"
+        );
+        assert!(
+            r.results["trunc.hostile.example"]["error"]
+                .as_str()
+                .is_some()
+        );
+        for i in 0..GOOD {
+            assert_good(&r, &format!("good{i}.hostile.example"));
+        }
+        assert!(r.took < Duration::from_secs(5), "took {:?}", r.took);
+        assert_eq!(r.code, Some(1));
+    }
+}
+
+#[test]
+fn tcp_faults_each_settle_once_with_the_right_status() {
+    let server = hostile(Tcp::Serve);
+    let faults = ["drop", "late", "toolate", "garbageonly", "flaky"];
+    let all = names(&faults);
+    let r = run_against(&server, &["--tcp"], &all);
+    let d = |f: &str| format!("{f}.hostile.example");
+    assert_eq!(status(&r.results, &d("drop")), "timeout");
+    assert_eq!(status(&r.results, &d("toolate")), "timeout");
+    assert_good(&r, &d("late"));
+    assert_good(&r, &d("flaky"));
+    // Bytes that are not a DNS message are not an answer: keep waiting.
+    assert_eq!(status(&r.results, &d("garbageonly")), "timeout");
+    for i in 0..GOOD {
+        assert_good(&r, &format!("good{i}.hostile.example"));
+    }
+    assert_eq!(
+        server
+            .stats
+            .udp_queries
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "--tcp sent UDP"
+    );
+    assert!(r.took < Duration::from_secs(5), "took {:?}", r.took);
+    assert_eq!(r.code, Some(1));
+}
+
+/// A connection closed mid-answer takes down every query in flight on it
+/// (hickory multiplexes one TCP connection); those are asked again on a new
+/// connection, so only the name that breaks the connection fails.
+#[test]
+fn a_tcp_connection_closed_mid_answer_fails_only_its_own_name() {
+    let server = hostile(Tcp::Serve);
+    let all = names(&["cut"]);
+    let r = run_against(&server, &["--tcp"], &all);
+    assert_eq!(status(&r.results, "cut.hostile.example"), "error");
+    for i in 0..GOOD {
+        assert_good(&r, &format!("good{i}.hostile.example"));
+    }
+    assert!(r.took < Duration::from_secs(5), "took {:?}", r.took);
+    assert_eq!(r.code, Some(1));
+}
