@@ -475,3 +475,84 @@ pub fn mx_of(results: &HashMap<String, serde_json::Value>, domain: &str) -> Vec<
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// A Knot DNS server (knotd) on a free loopback port, serving zones the test
+/// writes. Stopped when dropped.
+pub struct Knot {
+    pub addr: SocketAddr,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Knot {
+    /// `zones`: (origin, zone file text). A zone whose text is not a valid
+    /// zone file fails to load, and knotd answers SERVFAIL for it.
+    pub fn start(zones: &[(&str, String)]) -> Knot {
+        let knotd = ["/usr/sbin/knotd", "/usr/bin/knotd"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .expect(
+                "knotd is not installed: these tests need Knot DNS (Debian: apt-get install knot)",
+            );
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        let mut zone_conf = String::new();
+        for (origin, text) in zones {
+            let file = format!("{d}/{origin}zone");
+            std::fs::write(&file, text).unwrap();
+            zone_conf.push_str(&format!("  - domain: {origin}\n    file: {file}\n"));
+        }
+        for _ in 0..20 {
+            let port = {
+                let u = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+                let p = u.local_addr().unwrap().port();
+                if std::net::TcpListener::bind(("127.0.0.1", p)).is_err() {
+                    continue;
+                }
+                p
+            };
+            let conf = format!(
+                "server:\n    listen: 127.0.0.1@{port}\n    rundir: {d}\n    udp-workers: 2\n    tcp-workers: 2\n\
+                 database:\n    storage: {d}\n\
+                 template:\n  - id: default\n    storage: {d}\n    zonefile-sync: -1\n    journal-content: none\n    semantic-checks: off\n\
+                 zone:\n{zone_conf}\
+                 log:\n  - target: stderr\n    any: error\n"
+            );
+            let conf_path = format!("{d}/knot.conf");
+            std::fs::write(&conf_path, conf).unwrap();
+            let mut child = Command::new(knotd)
+                .args(["-c", &conf_path])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start knotd");
+            let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(10) {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                if std::net::TcpStream::connect(addr).is_ok() {
+                    // Zones load just after the listener opens.
+                    std::thread::sleep(Duration::from_millis(300));
+                    return Knot {
+                        addr,
+                        child,
+                        _dir: dir,
+                    };
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("knotd did not start on any port");
+    }
+}
+
+impl Drop for Knot {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
