@@ -47,7 +47,7 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
             .map_err(Error::Runtime)?;
     }
 
-    let ui = Ui::new(config.progress);
+    let ui = Ui::new(config.progress, config.quiet);
     let sink = report::sink(
         config.format,
         io::stdout(),
@@ -105,7 +105,12 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
         Err(e) => return Err(Error::Output(e)),
     };
     if let Some(e) = read_error.lock().unwrap_or_else(|e| e.into_inner()).take() {
-        ui.summary(&counts, duplicates.load(Ordering::Relaxed), start.elapsed());
+        ui.summary(
+            &counts,
+            duplicates.load(Ordering::Relaxed),
+            start.elapsed(),
+            false,
+        );
         return Err(e);
     }
     if counts.total() == 0 && finish == Finish::Complete {
@@ -113,10 +118,10 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
     }
     let duplicates = duplicates.load(Ordering::Relaxed);
     let elapsed = start.elapsed();
-    ui.summary(&counts, duplicates, elapsed);
     if finish == Finish::Interrupted {
         ui.error("interrupted: no new lookups were started; everything that settled was written");
     }
+    ui.summary(&counts, duplicates, elapsed, finish == Finish::Interrupted);
     Ok(RunReport {
         exit_code: exit::for_run(&counts, config.require_mx, finish),
         counts,
@@ -186,6 +191,7 @@ fn write_results(
 #[derive(Clone)]
 struct Ui {
     bar: Option<ProgressBar>,
+    quiet: bool,
     start: Instant,
 }
 
@@ -193,7 +199,7 @@ struct Ui {
 const PROGRESS_AFTER: Duration = Duration::from_millis(800);
 
 impl Ui {
-    fn new(progress: bool) -> Ui {
+    fn new(progress: bool, quiet: bool) -> Ui {
         let bar = progress.then(|| {
             // Hidden until the run has lasted a moment: a quick lookup
             // should print its answer and nothing else.
@@ -212,6 +218,7 @@ impl Ui {
         });
         Ui {
             bar,
+            quiet,
             start: Instant::now(),
         }
     }
@@ -240,8 +247,10 @@ impl Ui {
         }
     }
 
-    fn summary(&self, counts: &Counts, duplicates: u64, elapsed: Duration) {
-        if self.bar.is_some() {
+    /// On a terminal always; elsewhere only after an interruption, where it
+    /// says how far the run got.
+    fn summary(&self, counts: &Counts, duplicates: u64, elapsed: Duration, interrupted: bool) {
+        if self.bar.is_some() || (interrupted && !self.quiet) {
             eprintln!("{}", report::summary(counts, duplicates, elapsed));
         }
     }

@@ -22,6 +22,8 @@ pub struct Config {
     pub require_mx: bool,
     /// Show a progress indicator and the summary on stderr.
     pub progress: bool,
+    /// Nothing on stderr but errors.
+    pub quiet: bool,
     /// Flush stdout after every result (it is a terminal).
     pub flush_lines: bool,
 }
@@ -64,6 +66,7 @@ impl Config {
             color,
             require_mx: cli.require_mx,
             progress: !cli.quiet && std::io::stderr().is_terminal(),
+            quiet: cli.quiet,
             flush_lines: stdout_is_terminal,
         })
     }
