@@ -8,7 +8,6 @@ use crate::report::Format;
 use crate::resolver::{Engine, Settings};
 use std::io::IsTerminal;
 
-#[derive(Debug)]
 pub struct Config {
     /// Where domains come from, in order; files are already open.
     pub sources: Vec<Source>,

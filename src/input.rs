@@ -123,13 +123,14 @@ fn normalize_domain(text: &str) -> Result<DomainName, String> {
 }
 
 /// Where domains are read from, in order.
-#[derive(Debug)]
 pub enum Source {
     /// Domains given on the command line.
     Args(Vec<String>),
     /// A file, opened up front so that a missing one fails before any lookup.
     File(PathBuf, File),
     Stdin,
+    /// Any reader, named for messages (`LABEL:LINE`).
+    Reader(String, Box<dyn io::Read + Send>),
 }
 
 impl Source {
@@ -255,6 +256,11 @@ impl Entries {
                 label: Arc::from(path.display().to_string()),
                 line: 0,
                 reader: Box::new(BufReader::with_capacity(64 * 1024, file)),
+            }),
+            Some(Source::Reader(label, reader)) => Some(Reader::Lines {
+                label: Arc::from(label),
+                line: 0,
+                reader: Box::new(BufReader::with_capacity(64 * 1024, reader)),
             }),
             Some(Source::Stdin) => Some(Reader::Lines {
                 label: Arc::from("stdin"),

@@ -136,6 +136,9 @@ fn parse_labels(text: &str) -> Result<Vec<Vec<u8>>, String> {
                     if c.is_ascii_digit() {
                         return Err("an escape \\DDD needs three digits".to_string());
                     }
+                    if !c.is_ascii() {
+                        return Err("a backslash must be followed by three digits or an ASCII character".to_string());
+                    }
                     label.push(c);
                     i += 2;
                 } else {
@@ -164,7 +167,7 @@ fn parse_labels(text: &str) -> Result<Vec<Vec<u8>>, String> {
 }
 
 fn describe_bad_char(text: &str, at: usize) -> String {
-    let c = text[at..].chars().next().unwrap_or('?');
+    let c = text.get(at..).and_then(|t| t.chars().next()).unwrap_or('?');
     let shown = match c {
         ' ' => "a space".to_string(),
         '\t' => "a tab".to_string(),
@@ -209,6 +212,7 @@ mod tests {
             ("a\\256.com", "above 255"),
             ("a\\1.com", "three digits"),
             ("a\\", "lone backslash"),
+            ("a\\é.com", "ASCII character"),
         ] {
             let err = DomainName::parse_ascii(bad).unwrap_err();
             assert!(err.contains(why), "{bad:?}: {err}");
