@@ -35,7 +35,7 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
     let start = Instant::now();
     ensure_file_limit(config.settings.concurrency)?;
 
-    let entries = Entries::new(config.sources);
+    let entries = Entries::new(config.sources).with_shard(config.shard);
     let duplicates = entries.duplicates();
     let read_error: Arc<Mutex<Option<Error>>> = Arc::default();
     let (entry_tx, entry_rx) = mpsc::channel::<Entry>(1024);

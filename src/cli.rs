@@ -54,6 +54,10 @@ pub struct Cli {
     #[arg(long, value_enum, default_value_t = Engine::Auto)]
     pub engine: Engine,
 
+    /// Look up only shard K of N (0 <= K < N), split by a hash of the name, to share one job among machines
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::input::Shard>,
+
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,

@@ -13,6 +13,7 @@ pub struct Config {
     pub sources: Vec<Source>,
     pub settings: Settings,
     pub engine: Engine,
+    pub shard: Option<crate::input::Shard>,
     /// Lookups started per second; `None` for unlimited.
     pub rate: Option<f64>,
     pub format: Format,
@@ -60,6 +61,7 @@ impl Config {
                 concurrency: cli.concurrency as usize,
             },
             engine: cli.engine,
+            shard: cli.shard,
             rate: cli.rate,
             format: cli.format,
             color,

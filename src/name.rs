@@ -104,7 +104,7 @@ fn is_format_control(c: char) -> bool {
 /// Unescaped, only letters, digits, `-` and `_` are accepted; any other
 /// byte must be written as `\DDD` or `\X`.
 fn parse_labels(text: &str) -> Result<Vec<Vec<u8>>, String> {
-    let text = text.strip_suffix('.').unwrap_or(text);
+    let text = strip_root_dot(text);
     if text.is_empty() {
         return Err("empty name".to_string());
     }
@@ -137,7 +137,10 @@ fn parse_labels(text: &str) -> Result<Vec<Vec<u8>>, String> {
                         return Err("an escape \\DDD needs three digits".to_string());
                     }
                     if !c.is_ascii() {
-                        return Err("a backslash must be followed by three digits or an ASCII character".to_string());
+                        return Err(
+                            "a backslash must be followed by three digits or an ASCII character"
+                                .to_string(),
+                        );
                     }
                     label.push(c);
                     i += 2;
@@ -166,6 +169,18 @@ fn parse_labels(text: &str) -> Result<Vec<Vec<u8>>, String> {
     Ok(labels)
 }
 
+/// Drop the trailing dot of a fully qualified name, but not an escaped
+/// dot (`a\.`), which belongs to the last label.
+fn strip_root_dot(text: &str) -> &str {
+    match text.strip_suffix('.') {
+        Some(rest) => {
+            let backslashes = rest.bytes().rev().take_while(|b| *b == b'\\').count();
+            if backslashes % 2 == 0 { rest } else { text }
+        }
+        None => text,
+    }
+}
+
 fn describe_bad_char(text: &str, at: usize) -> String {
     let c = text.get(at..).and_then(|t| t.chars().next()).unwrap_or('?');
     let shown = match c {
@@ -191,6 +206,15 @@ mod tests {
             DomainName::parse_ascii("_dmarc.x-y.org").unwrap().as_str(),
             "_dmarc.x-y.org"
         );
+    }
+
+    #[test]
+    fn an_escaped_final_dot_is_part_of_the_label() {
+        let n = DomainName::parse_ascii("eboc\\..").unwrap();
+        assert_eq!(n.labels(), vec![b"eboc.".to_vec()]);
+        assert_eq!(DomainName::parse_ascii(n.as_str()).unwrap(), n);
+        let n = DomainName::parse_ascii("a\\\\.").unwrap();
+        assert_eq!(n.labels(), vec![b"a\\".to_vec()]);
     }
 
     #[test]

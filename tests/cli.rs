@@ -632,3 +632,44 @@ fn the_hickory_engine_agrees_on_every_status() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn shards_split_a_job_so_every_domain_lands_in_exactly_one() {
+    let f = faults();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("job.txt");
+    let mut list: String = (0..300).map(|i| format!("d{i}.fault\n")).collect();
+    list.push_str("not valid\nD7.FAULT.\n");
+    std::fs::write(&path, list).unwrap();
+    let mut all = Vec::new();
+    for k in 0..3 {
+        let shard = format!("{k}/3");
+        let out = run(
+            &[
+                "-n",
+                &ns(f.addr),
+                "--format",
+                "ndjson",
+                "--shard",
+                &shard,
+                "-f",
+                path.to_str().unwrap(),
+            ],
+            None,
+        );
+        let part = ndjson(&out);
+        assert!(part.len() > 50, "shard {shard} got {}", part.len());
+        all.extend(part);
+    }
+    let results = by_domain(&all);
+    assert_eq!(
+        results.len(),
+        301,
+        "300 distinct domains and one invalid line, each in one shard"
+    );
+    assert_eq!(status(&results, "not valid"), "invalid");
+    assert_eq!(
+        run(&["--shard", "3/3", "a.example"], None).status.code(),
+        Some(2)
+    );
+}

@@ -2,9 +2,9 @@
 //! bytes cause a panic, and every line becomes either a valid name or an
 //! `invalid` entry with a reason.
 
+use mxlookup::DomainName;
 use mxlookup::input::{Entries, MAX_LINE, Source, normalize};
 use mxlookup::resolver::{Answer, classify_answer};
-use mxlookup::DomainName;
 use proptest::prelude::*;
 use std::io::Cursor;
 
@@ -98,7 +98,10 @@ fn real_answer() -> Vec<u8> {
     let qname = b"\x01a\x07example\x00";
     m.extend_from_slice(qname);
     m.extend_from_slice(&[0, 15, 0, 1]);
-    for (pref, exch) in [(10u16, &b"\x03mx1\xc0\x0c"[..]), (20, &b"\x03mx2\xc0\x0c"[..])] {
+    for (pref, exch) in [
+        (10u16, &b"\x03mx1\xc0\x0c"[..]),
+        (20, &b"\x03mx2\xc0\x0c"[..]),
+    ] {
         m.extend_from_slice(&[0xc0, 0x0c, 0, 15, 0, 1, 0, 0, 1, 0x2c]);
         m.extend_from_slice(&((exch.len() + 2) as u16).to_be_bytes());
         m.extend_from_slice(&pref.to_be_bytes());
