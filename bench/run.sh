@@ -76,7 +76,7 @@ echo "$DP" | grep -E "Queries (sent|completed|lost)" | sed 's/^/  dnsperf: /'
 measure() { # label, then the command; stdout goes to $OUT/last.out
     local label=$1; shift
     /usr/bin/time -f "%e %U %S %M" -o "$OUT/time.txt" "$@" > "$OUT/last.out" 2>"$OUT/last.err" || true
-    read -r e u s m < "$OUT/time.txt"
+    read -r e u s m < <(tail -n 1 "$OUT/time.txt")
     local qps cpu
     qps=$(python3 -c "print(f'{$N/$e:.0f}')")
     cpu=$(python3 -c "print(f'{($u+$s)/$N*1e6:.1f}')")

@@ -497,6 +497,14 @@ fn exit_codes() {
     let missing = run(&["-n", &zn, "-f", "/nonexistent/list.txt"], None);
     assert_eq!(missing.status.code(), Some(2));
     assert!(stderr(&missing).contains("/nonexistent/list.txt"));
+    let dir = tempfile::tempdir().unwrap();
+    let is_dir = run(&["-n", &zn, "-f", dir.path().to_str().unwrap()], None);
+    assert_eq!(is_dir.status.code(), Some(2));
+    assert!(
+        stderr(&is_dir).contains("is a directory"),
+        "{}",
+        stderr(&is_dir)
+    );
     assert_eq!(code(&["-n", &zn, "-c", "0", "multi.test"]), Some(2));
     assert_eq!(code(&["-n", "not-an-ip", "multi.test"]), Some(2));
     assert_eq!(
