@@ -233,17 +233,10 @@ fn invalid_lines_are_reported_with_their_line_and_good_lines_still_resolve() {
 fn the_limiter_caps_lookups_in_flight_and_reaches_the_cap() {
     let f = faults();
     let names: Vec<String> = (0..24).map(|i| format!("slow{i}.fault")).collect();
-    let mut args = vec![
-        "-n".to_string(),
-        ns(f.addr),
-        "-c".into(),
-        "4".into(),
-        "--format".into(),
-        "ndjson".into(),
-    ];
-    args.extend(names.iter().cloned());
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = run(&args, None);
+    let out = run_names(
+        &["-n", &ns(f.addr), "-c", "4", "--format", "ndjson"],
+        &names,
+    );
     assert_eq!(ndjson(&out).len(), 24);
     assert_eq!(
         f.stats
@@ -258,17 +251,7 @@ fn the_limiter_caps_lookups_in_flight_and_reaches_the_cap() {
 fn rate_spaces_lookups_out() {
     let f = faults();
     let names: Vec<String> = (0..11).map(|i| format!("r{i}.fault")).collect();
-    let mut args = vec![
-        "-n".to_string(),
-        ns(f.addr),
-        "--rate".into(),
-        "20".into(),
-        "-c".into(),
-        "50".into(),
-    ];
-    args.extend(names.iter().cloned());
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = run(&args, None);
+    let out = run_names(&["-n", &ns(f.addr), "--rate", "20", "-c", "50"], &names);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let arrivals = f.stats.arrivals.lock().unwrap();
     assert_eq!(arrivals.len(), 11);

@@ -90,7 +90,7 @@ struct Run {
 
 fn run_against(server: &ScriptServer, extra: &[&str], names: &[String]) -> Run {
     let addr = server.addr.to_string();
-    let mut args = vec![
+    let mut flags = vec![
         "-n",
         &addr,
         "--format",
@@ -100,10 +100,9 @@ fn run_against(server: &ScriptServer, extra: &[&str], names: &[String]) -> Run {
         "--retries",
         "2",
     ];
-    args.extend_from_slice(extra);
-    args.extend(names.iter().map(String::as_str));
+    flags.extend_from_slice(extra);
     let start = Instant::now();
-    let out = run(&args, None);
+    let out = run_names(&flags, names);
     let took = start.elapsed();
     let lines = ndjson(&out);
     assert_eq!(

@@ -426,6 +426,13 @@ pub fn run(args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("mxlookup ran")
 }
 
+/// Run the binary with these flags followed by these domains.
+pub fn run_names(flags: &[&str], names: &[String]) -> Output {
+    let mut args = flags.to_vec();
+    args.extend(names.iter().map(String::as_str));
+    run(&args, None)
+}
+
 /// Parse NDJSON output into objects.
 pub fn ndjson(out: &Output) -> Vec<serde_json::Value> {
     String::from_utf8(out.stdout.clone())
