@@ -77,6 +77,13 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
                 // No signal handling: never stop early.
                 std::future::pending::<()>().await;
             }
+            // A second Ctrl-C means "now": do not wait for the lookups in
+            // flight to reach their deadline.
+            tokio::spawn(async {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(i32::from(exit::INTERRUPTED));
+                }
+            });
         };
         Ok::<_, Error>(
             engine::run(
