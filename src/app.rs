@@ -38,7 +38,7 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
     let entries = Entries::new(config.sources).with_shard(config.shard);
     let duplicates = entries.duplicates();
     let read_error: Arc<Mutex<Option<Error>>> = Arc::default();
-    let (entry_tx, entry_rx) = mpsc::channel::<Entry>(1024);
+    let (entry_tx, entry_rx) = mpsc::channel::<Vec<Entry>>(4);
     {
         let read_error = read_error.clone();
         std::thread::Builder::new()
@@ -54,7 +54,7 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
         config.color,
         config.flush_lines,
     );
-    let (result_tx, result_rx) = mpsc::channel::<Settled>(1024);
+    let (result_tx, result_rx) = mpsc::channel::<Vec<Settled>>(8);
     let writer = {
         let ui = ui.clone();
         std::thread::Builder::new()
@@ -63,7 +63,7 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
             .map_err(Error::Runtime)?
     };
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(Error::Runtime)?;
@@ -87,7 +87,7 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
         };
         Ok::<_, Error>(
             engine::run(
-                entry_rx,
+                engine::Batches::new(entry_rx),
                 resolver,
                 limiter,
                 settings.timeout,
@@ -154,38 +154,42 @@ fn ensure_file_limit(concurrency: usize) -> Result<(), Error> {
     Ok(())
 }
 
-fn read_input(entries: Entries, tx: mpsc::Sender<Entry>, error: Arc<Mutex<Option<Error>>>) {
+fn read_input(entries: Entries, tx: mpsc::Sender<Vec<Entry>>, error: Arc<Mutex<Option<Error>>>) {
+    let mut batch = Vec::with_capacity(engine::BATCH);
     for item in entries {
         match item {
             Ok(entry) => {
-                if tx.blocking_send(entry).is_err() {
+                if !engine::send_batched(&tx, &mut batch, Some(entry)) {
                     return;
                 }
             }
             Err(e) => {
                 *error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
-                return;
+                break;
             }
         }
     }
+    engine::send_batched(&tx, &mut batch, None);
 }
 
 fn write_results(
-    mut rx: mpsc::Receiver<Settled>,
+    mut rx: mpsc::Receiver<Vec<Settled>>,
     mut sink: Box<dyn Sink + Send>,
     ui: &Ui,
 ) -> io::Result<Counts> {
     let mut counts = Counts::default();
-    while let Some(result) = rx.blocking_recv() {
-        counts.add(result.outcome.status());
-        if let Outcome::Invalid(reason) = &result.outcome {
-            ui.error(&format!(
-                "{}: \"{}\": {reason}",
-                result.entry.origin, result.entry.input
-            ));
+    while let Some(batch) = rx.blocking_recv() {
+        for result in batch {
+            counts.add(result.outcome.status());
+            if let Outcome::Invalid(reason) = &result.outcome {
+                ui.error(&format!(
+                    "{}: \"{}\": {reason}",
+                    result.entry.origin, result.entry.input
+                ));
+            }
+            ui.tick();
+            sink.settled(result)?;
         }
-        ui.tick();
-        sink.settled(result)?;
     }
     // Clear the progress line before the in-order formats print.
     ui.finish();

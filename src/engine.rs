@@ -11,6 +11,7 @@ use crate::outcome::Outcome;
 use crate::resolver::MxResolver;
 use futures_util::FutureExt;
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -53,17 +54,67 @@ pub enum Finish {
     Abandoned,
 }
 
+/// Entries and results cross threads in batches of up to this many, so
+/// that a lookup costs no thread wake-up of its own.
+pub const BATCH: usize = 256;
+/// The longest a settled result waits in a part-filled batch.
+const FLUSH_AFTER: Duration = Duration::from_millis(5);
+
+/// Entries arriving in batches, handed out one at a time.
+pub struct Batches {
+    rx: mpsc::Receiver<Vec<Entry>>,
+    queue: VecDeque<Entry>,
+}
+
+impl Batches {
+    pub fn new(rx: mpsc::Receiver<Vec<Entry>>) -> Batches {
+        Batches {
+            rx,
+            queue: VecDeque::new(),
+        }
+    }
+
+    async fn next(&mut self) -> Option<Entry> {
+        loop {
+            if let Some(e) = self.queue.pop_front() {
+                return Some(e);
+            }
+            self.queue.extend(self.rx.recv().await?);
+        }
+    }
+}
+
+/// Send entries in batches: a batch goes when it is full, or at once when
+/// the engine has nothing queued (so a slow trickle of input is not held
+/// back). Returns false when the engine has gone.
+pub fn send_batched(
+    tx: &mpsc::Sender<Vec<Entry>>,
+    batch: &mut Vec<Entry>,
+    entry: Option<Entry>,
+) -> bool {
+    let last = entry.is_none();
+    batch.extend(entry);
+    let starving = tx.capacity() == tx.max_capacity();
+    if batch.is_empty() || !(last || starving || batch.len() >= BATCH) {
+        return true;
+    }
+    tx.blocking_send(std::mem::take(batch)).is_ok()
+}
+
 /// Look up every entry from `input` and send one result per entry to
-/// `output`. Stops pulling input when `stop` completes; lookups already
-/// started still settle (each within `deadline`).
+/// `output`, in batches. Stops pulling input when `stop` completes; lookups
+/// already started still settle (each within `deadline`).
 pub async fn run<R: MxResolver>(
-    mut input: mpsc::Receiver<Entry>,
+    mut input: Batches,
     resolver: Arc<R>,
     limiter: Arc<Limiter>,
     deadline: Duration,
-    output: mpsc::Sender<Settled>,
+    output: mpsc::Sender<Vec<Settled>>,
     stop: impl Future<Output = ()>,
 ) -> Finish {
+    let mut out = Vec::with_capacity(BATCH);
+    let flush = tokio::time::sleep(FLUSH_AFTER);
+    tokio::pin!(flush);
     let mut in_flight = FuturesUnordered::new();
     let stop = stop.fuse();
     tokio::pin!(stop);
@@ -77,7 +128,16 @@ pub async fn run<R: MxResolver>(
         tokio::select! {
             biased;
             Some(settled) = in_flight.next(), if !in_flight.is_empty() => {
-                if output.send(settled).await.is_err() {
+                if out.is_empty() {
+                    flush.as_mut().reset(Instant::now() + FLUSH_AFTER);
+                }
+                out.push(settled);
+                if out.len() >= BATCH && output.send(std::mem::replace(&mut out, Vec::with_capacity(BATCH))).await.is_err() {
+                    return Finish::Abandoned;
+                }
+            }
+            () = &mut flush, if !out.is_empty() => {
+                if output.send(std::mem::replace(&mut out, Vec::with_capacity(BATCH))).await.is_err() {
                     return Finish::Abandoned;
                 }
             }
@@ -89,15 +149,15 @@ pub async fn run<R: MxResolver>(
                     None => input_done = true,
                     Some((permit, entry)) => match entry.name.clone() {
                         Err(reason) => {
-                            let settled = Settled {
+                            if out.is_empty() {
+                                flush.as_mut().reset(Instant::now() + FLUSH_AFTER);
+                            }
+                            out.push(Settled {
                                 entry,
                                 outcome: Outcome::Invalid(reason),
                                 elapsed: Duration::ZERO,
                                 _permit: Some(permit),
-                            };
-                            if output.send(settled).await.is_err() {
-                                return Finish::Abandoned;
-                            }
+                            });
                         }
                         Ok(name) => in_flight.push(settle(resolver.clone(), name, entry, permit, deadline)),
                     },
@@ -108,6 +168,9 @@ pub async fn run<R: MxResolver>(
             else => break,
         }
     }
+    if !out.is_empty() && output.send(out).await.is_err() {
+        return Finish::Abandoned;
+    }
     if stopped {
         Finish::Interrupted
     } else {
@@ -116,12 +179,9 @@ pub async fn run<R: MxResolver>(
 }
 
 /// Take a permit, then pull the next entry, then wait for its start time.
-async fn next_work(
-    limiter: &Limiter,
-    input: &mut mpsc::Receiver<Entry>,
-) -> Option<(Permit, Entry)> {
+async fn next_work(limiter: &Limiter, input: &mut Batches) -> Option<(Permit, Entry)> {
     let permit = limiter.acquire().await;
-    let entry = input.recv().await?;
+    let entry = input.next().await?;
     if entry.name.is_ok() {
         limiter.pace().await;
     }

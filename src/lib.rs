@@ -59,15 +59,13 @@ pub async fn lookup_all<R: MxResolver>(
     let entries: Vec<Entry> = input::Entries::new(vec![input::Source::Args(args)])
         .filter_map(Result::ok)
         .collect();
-    let (entry_tx, entry_rx) = tokio::sync::mpsc::channel(entries.len().max(1));
-    for e in entries {
-        // The channel holds every entry, so this never waits or fails.
-        let _ = entry_tx.try_send(e);
-    }
+    let (entry_tx, entry_rx) = tokio::sync::mpsc::channel(1);
+    // The channel holds the one batch, so this never waits or fails.
+    let _ = entry_tx.try_send(entries);
     drop(entry_tx);
-    let (result_tx, mut result_rx) = tokio::sync::mpsc::channel(limiter.concurrency().max(1));
+    let (result_tx, mut result_rx) = tokio::sync::mpsc::channel(8);
     let engine = engine::run(
-        entry_rx,
+        engine::Batches::new(entry_rx),
         resolver,
         limiter,
         deadline,
@@ -76,9 +74,11 @@ pub async fn lookup_all<R: MxResolver>(
     );
     let collect = async {
         let mut results = Vec::new();
-        while let Some(mut r) = result_rx.recv().await {
-            r._permit = None;
-            results.push(r);
+        while let Some(batch) = result_rx.recv().await {
+            for mut r in batch {
+                r._permit = None;
+                results.push(r);
+            }
         }
         results
     };
