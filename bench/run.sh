@@ -6,6 +6,7 @@
 # mxlookup's results against the truth, and prints a table.
 #
 #   bench/run.sh [N] [CONCURRENCY]
+#   ENGINES="wire" ADNS=0 bench/run.sh 1000000   # only the wire engine, no adnshost
 #
 # Only loopback traffic: knotd listens on 127.0.0.2:53 (adnshost cannot use
 # another port), falling back to a high port on 127.0.0.1 without adnshost.
@@ -83,11 +84,11 @@ measure() { # label, then the command; stdout goes to $OUT/last.out
     results+=("$label|$qps|$cpu|$((m/1024)) MB|$(python3 -c "print(f'{$N/$e/$DPQ*100:.0f}%')")")
 }
 
-for engine in wire hickory; do
+for engine in ${ENGINES:-wire hickory}; do
     measure "mxlookup --engine $engine -c $C" "$BIN" -q --engine "$engine" -n "$ADDR:$PORT" -c "$C" --format ndjson -f "$OUT/domains.txt"
     echo "  mxlookup ($engine): $(python3 bench/verify.py "$OUT/truth.ndjson" "$OUT/last.out" | tail -1)"
 done
-if [ "$PORT" = 53 ]; then
+if [ "$PORT" = 53 ] && [ "${ADNS:-1}" = 1 ]; then
     measure "adnshost --pipe --asynch" sh -c "adnshost --config 'nameserver $ADDR' -a -t mx -f < $OUT/domains.txt"
 fi
 
