@@ -180,7 +180,9 @@ pub struct Entries {
     /// domain instead of the name itself. Two distinct names share a hash
     /// with probability about n²/2⁶⁵ in a run of n names (3·10⁻⁸ for a
     /// million), and the key is new every run.
-    seen: HashSet<u64, Unhashed>,
+    /// Split by the hash's top byte into 256 sets, so that growing one set
+    /// never needs the old and new copy of the whole table at once.
+    seen: Vec<HashSet<u64, Unhashed>>,
     keyed: RandomState,
     shard: Option<Shard>,
     duplicates: Arc<AtomicU64>,
@@ -207,7 +209,7 @@ impl Entries {
             sources: sources.into_iter(),
             current: None,
             seq: 0,
-            seen: HashSet::default(),
+            seen: (0..256).map(|_| HashSet::default()).collect(),
             keyed: RandomState::new(),
             shard: None,
             duplicates: Arc::new(AtomicU64::new(0)),
@@ -220,6 +222,12 @@ impl Entries {
     pub fn with_shard(mut self, shard: Option<Shard>) -> Entries {
         self.shard = shard;
         self
+    }
+
+    /// Remember `name`; false if it was seen before.
+    fn first_sight(&mut self, name: &DomainName) -> bool {
+        let h = self.keyed.hash_one(name.as_str());
+        self.seen[(h >> 56) as usize].insert(h)
     }
 
     /// A counter of the duplicate domains skipped so far.
@@ -330,7 +338,7 @@ impl Iterator for Entries {
                 }
             }
             if let Ok(name) = &name
-                && !self.seen.insert(self.keyed.hash_one(name.as_str()))
+                && !self.first_sight(name)
             {
                 self.duplicates.fetch_add(1, Ordering::Relaxed);
                 continue;
