@@ -273,3 +273,59 @@ fn a_tcp_connection_closed_mid_answer_fails_only_its_own_name() {
     assert!(r.took < Duration::from_secs(5), "took {:?}", r.took);
     assert_eq!(r.code, Some(1));
 }
+
+/// A lost UDP packet is sent again after a few round trips (at least
+/// 150 ms), not after a third of the deadline.
+#[test]
+fn a_lost_query_is_sent_again_quickly() {
+    let seen: Mutex<HashMap<String, usize>> = Mutex::default();
+    let server = ScriptServer::start(move |_, q| {
+        let mut s = seen.lock().unwrap();
+        let n = s.entry(q.queries[0].name().to_ascii()).or_default();
+        *n += 1;
+        if first_label(q) == "lossy" && *n == 1 {
+            Reply::Drop
+        } else {
+            Reply::Message(mx_response(q, &good_mx()))
+        }
+    });
+    // Warm-up answers teach the engine the round-trip time.
+    let mut names: Vec<String> = (0..50).map(|i| format!("warm{i}.example")).collect();
+    names.push("lossy.example".into());
+    let addr = server.addr.to_string();
+    let out = run_names(
+        &[
+            "-n",
+            &addr,
+            "--format",
+            "ndjson",
+            "--timeout",
+            "6s",
+            "-c",
+            "1",
+        ],
+        &names,
+    );
+    let results = by_domain(&ndjson(&out));
+    assert_good(
+        &Run {
+            results,
+            took: Duration::ZERO,
+            code: None,
+            stderr: String::new(),
+        },
+        "lossy.example",
+    );
+    let arrivals = server.stats.arrivals.lock().unwrap();
+    let lossy: Vec<Instant> = arrivals
+        .iter()
+        .filter(|(n, _)| n == "lossy.example.")
+        .map(|(_, t)| *t)
+        .collect();
+    assert_eq!(lossy.len(), 2);
+    let gap = lossy[1] - lossy[0];
+    assert!(
+        gap >= Duration::from_millis(140) && gap < Duration::from_secs(1),
+        "resent after {gap:?}"
+    );
+}

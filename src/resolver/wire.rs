@@ -13,7 +13,7 @@ use hickory_resolver::proto::rr::{Name, RecordType};
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -41,7 +41,14 @@ pub struct WireResolver {
     /// UDP sockets per address family: `[v4, v6]`.
     sockets: [Vec<Arc<Channel>>; 2],
     next: AtomicUsize,
+    /// Smoothed round-trip time of first-try UDP answers, in microseconds.
+    srtt_us: AtomicU32,
 }
+
+/// The round-trip time assumed before any answer has been timed.
+const INITIAL_SRTT: Duration = Duration::from_millis(200);
+/// The shortest wait before a UDP query is sent again.
+const MIN_RTO: Duration = Duration::from_millis(150);
 
 /// A datagram and where it came from.
 type Datagram = (SocketAddr, Vec<u8>);
@@ -84,6 +91,7 @@ impl WireResolver {
             retries: settings.retries,
             sockets,
             next: AtomicUsize::new(0),
+            srtt_us: AtomicU32::new(INITIAL_SRTT.as_micros() as u32),
         })
     }
 
@@ -95,6 +103,24 @@ impl WireResolver {
 
     fn per_attempt(&self) -> Duration {
         self.timeout / (self.retries + 1)
+    }
+
+    /// How long to wait before sending a UDP query again: four smoothed
+    /// round trips, at least `MIN_RTO`, doubling with each attempt. A lost
+    /// packet costs a fraction of a second, not a share of the deadline;
+    /// the last attempt waits for whatever time is left.
+    fn retransmit_after(&self, attempt: u32) -> Duration {
+        let srtt = Duration::from_micros(u64::from(self.srtt_us.load(Ordering::Relaxed)));
+        let rto = (srtt * 4).max(MIN_RTO).min(self.per_attempt());
+        rto * (1 << attempt.min(16))
+    }
+
+    /// Karn's rule: only answers to a query sent once are timed.
+    fn record_rtt(&self, rtt: Duration) {
+        let sample = rtt.as_micros().min(u128::from(u32::MAX)) as u32;
+        let old = self.srtt_us.load(Ordering::Relaxed);
+        let new = old - old / 8 + sample / 8;
+        self.srtt_us.store(new, Ordering::Relaxed);
     }
 
     async fn udp_lookup(&self, qname: &Name) -> Outcome {
@@ -110,6 +136,7 @@ impl WireResolver {
         };
         let start = Instant::now();
         let mut last = Outcome::Timeout;
+        let mut until = start;
         for attempt in 0..=self.retries {
             let server = self.server(attempt);
             if server.is_ipv6() != first.is_ipv6() {
@@ -119,7 +146,11 @@ impl WireResolver {
                 last = Outcome::Error(escape_text(&format!("{CONNECTION}: {e}")));
                 continue;
             }
-            let until = (start + self.per_attempt() * (attempt + 1)).min(deadline);
+            until = if attempt == self.retries {
+                deadline
+            } else {
+                (until + self.retransmit_after(attempt)).min(deadline)
+            };
             loop {
                 let Ok(received) = timeout_at(until, waiting.recv()).await else {
                     // No answer in this attempt's share: send again.
@@ -135,7 +166,11 @@ impl WireResolver {
                     // Garbage with our ID: not an answer; keep waiting.
                     continue;
                 };
-                match classify_message(qname, &msg) {
+                let answer = classify_message(qname, &msg);
+                if attempt == 0 && answer != Answer::Ignore {
+                    self.record_rtt(start.elapsed());
+                }
+                match answer {
                     Answer::Ignore => continue,
                     Answer::Final(outcome) => return outcome,
                     Answer::Retry(outcome) => {
