@@ -98,11 +98,9 @@ impl MxResolver for HickoryResolver {
         };
         let mut attempt = 0;
         loop {
-            let outcome = self.attempt(&qname).await;
             // A timeout, a SERVFAIL or a broken connection may well go
             // right the next time; anything else is the answer.
-            let retry = matches!(outcome, Outcome::Timeout | Outcome::Servfail)
-                || matches!(&outcome, Outcome::Error(m) if m.starts_with(CONNECTION));
+            let (outcome, retry) = self.attempt(&qname).await;
             if !retry || attempt >= self.retries {
                 return outcome;
             }
@@ -112,27 +110,33 @@ impl MxResolver for HickoryResolver {
 }
 
 impl HickoryResolver {
-    async fn attempt(&self, qname: &hickory_resolver::proto::rr::Name) -> Outcome {
+    /// One lookup, and whether its outcome is worth another attempt.
+    async fn attempt(&self, qname: &hickory_resolver::proto::rr::Name) -> (Outcome, bool) {
         match self.resolver.lookup(qname.clone(), RecordType::MX).await {
             Ok(lookup) => {
                 let outcome = Outcome::from_mx(mx_from_answers(qname, lookup.answers()));
                 // An NXDOMAIN that carries a CNAME is still NXDOMAIN for
                 // the name at the end of the chain.
-                if outcome == Outcome::NoMx
-                    && lookup.message().metadata.response_code == ResponseCode::NXDomain
-                {
-                    Outcome::Nxdomain
-                } else {
-                    outcome
+                let nx = lookup.message().metadata.response_code == ResponseCode::NXDomain;
+                match outcome {
+                    Outcome::NoMx if nx => (Outcome::Nxdomain, false),
+                    other => (other, false),
                 }
             }
-            Err(e) => classify_error(e),
+            Err(e) => {
+                let retry = !matches!(
+                    &e,
+                    NetError::Dns(DnsError::NoRecordsFound(_))
+                        | NetError::Proto(_)
+                        | NetError::Truncated
+                ) && !matches!(&e, NetError::Dns(DnsError::ResponseCode(c)) if *c != ResponseCode::ServFail);
+                (classify_error(e), retry)
+            }
         }
     }
 }
 
-/// How every connection-level failure message starts, so that the retry
-/// logic can tell them from answers.
+/// How every connection-level failure message starts.
 const CONNECTION: &str = "connection to the nameserver failed";
 
 /// Every failure hickory can report, as one of the statuses.
