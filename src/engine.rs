@@ -147,19 +147,19 @@ pub async fn run<R: MxResolver>(
             work = &mut next, if !input_done && !stopped => {
                 match work {
                     None => input_done = true,
-                    Some((permit, entry)) => match entry.name.clone() {
+                    Some((permit, entry)) => match &entry.name {
                         Err(reason) => {
                             if out.is_empty() {
                                 flush.as_mut().reset(Instant::now() + FLUSH_AFTER);
                             }
                             out.push(Settled {
+                                outcome: Outcome::Invalid(reason.clone()),
                                 entry,
-                                outcome: Outcome::Invalid(reason),
                                 elapsed: Duration::ZERO,
                                 _permit: Some(permit),
                             });
                         }
-                        Ok(name) => in_flight.push(settle(resolver.clone(), name, entry, permit, deadline)),
+                        Ok(_) => in_flight.push(settle(resolver.clone(), entry, permit, deadline)),
                     },
                 }
                 drop(next);
@@ -188,26 +188,32 @@ async fn next_work(limiter: &Limiter, input: &mut Batches) -> Option<(Permit, En
     Some((permit, entry))
 }
 
+/// Look up a valid entry's name within the deadline.
 async fn settle<R: MxResolver>(
     resolver: Arc<R>,
-    name: DomainName,
     entry: Entry,
     permit: Permit,
     deadline: Duration,
 ) -> Settled {
     let start = Instant::now();
-    let lookup =
-        AssertUnwindSafe(tokio::time::timeout(deadline, resolver.lookup(&name))).catch_unwind();
-    let outcome = match lookup.await {
-        Ok(Ok(outcome)) => outcome,
-        Ok(Err(_elapsed)) => Outcome::Timeout,
-        // A bug in an engine must not lose the domain.
-        Err(_panic) => Outcome::Error("internal error: the lookup failed unexpectedly".into()),
+    let outcome = match &entry.name {
+        Ok(name) => lookup(&*resolver, name, deadline).await,
+        Err(reason) => Outcome::Invalid(reason.clone()),
     };
     Settled {
         entry,
         outcome,
         elapsed: start.elapsed(),
         _permit: Some(permit),
+    }
+}
+
+async fn lookup<R: MxResolver>(resolver: &R, name: &DomainName, deadline: Duration) -> Outcome {
+    let lookup = AssertUnwindSafe(tokio::time::timeout(deadline, resolver.lookup(name)));
+    match lookup.catch_unwind().await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(_elapsed)) => Outcome::Timeout,
+        // A bug in an engine must not lose the domain.
+        Err(_panic) => Outcome::Error("internal error: the lookup failed unexpectedly".into()),
     }
 }

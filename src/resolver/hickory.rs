@@ -2,7 +2,7 @@
 //! `--nameserver` addresses, per-attempt timeouts, retries, and TCP
 //! fallback when a UDP answer is truncated.
 
-use super::{MxResolver, Settings, mx_from_answers, query_name};
+use super::{CONNECTION, MxResolver, Settings, mx_from_answers, query_name};
 use crate::error::Error;
 use crate::name::{DomainName, escape_text};
 use crate::outcome::Outcome;
@@ -124,20 +124,25 @@ impl HickoryResolver {
                 }
             }
             Err(e) => {
-                let retry = !matches!(
-                    &e,
-                    NetError::Dns(DnsError::NoRecordsFound(_))
-                        | NetError::Proto(_)
-                        | NetError::Truncated
-                ) && !matches!(&e, NetError::Dns(DnsError::ResponseCode(c)) if *c != ResponseCode::ServFail);
+                let retry = worth_retrying(&e);
                 (classify_error(e), retry)
             }
         }
     }
 }
 
-/// How every connection-level failure message starts.
-const CONNECTION: &str = "connection to the nameserver failed";
+/// A failure that may well go right the next time: no answer at all, or
+/// SERVFAIL. An answer (NXDOMAIN, NODATA, REFUSED, another code), a
+/// malformed message or a failed TCP fallback would come out the same.
+fn worth_retrying(e: &NetError) -> bool {
+    match e {
+        NetError::Dns(DnsError::ResponseCode(code)) => *code == ResponseCode::ServFail,
+        NetError::Dns(DnsError::NoRecordsFound(_)) | NetError::Proto(_) | NetError::Truncated => {
+            false
+        }
+        _ => true,
+    }
+}
 
 /// Every failure hickory can report, as one of the statuses.
 fn classify_error(e: NetError) -> Outcome {
@@ -203,6 +208,15 @@ mod tests {
         assert_eq!(classify_error(NetError::Timeout), Outcome::Timeout);
         let formerr = classify_error(NetError::Dns(DnsError::ResponseCode(ResponseCode::FormErr)));
         assert!(matches!(formerr, Outcome::Error(m) if m.contains("Form")));
+        assert!(worth_retrying(&NetError::Timeout));
+        assert!(worth_retrying(&NetError::NoConnections));
+        assert!(worth_retrying(&NetError::Dns(DnsError::ResponseCode(
+            ResponseCode::ServFail
+        ))));
+        assert!(!worth_retrying(&NetError::Dns(DnsError::ResponseCode(
+            ResponseCode::Refused
+        ))));
+        assert!(!worth_retrying(&no(ResponseCode::NXDomain)));
         assert!(matches!(
             classify_error(NetError::NoConnections),
             Outcome::Error(_)

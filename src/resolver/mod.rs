@@ -91,6 +91,9 @@ impl Default for Settings {
     }
 }
 
+/// How every connection-level failure message starts, in every engine.
+pub(crate) const CONNECTION: &str = "connection to the nameserver failed";
+
 /// The nameservers of the system's resolver configuration.
 pub(crate) fn system_nameservers() -> Result<Vec<SocketAddr>, crate::error::Error> {
     let (config, _) = hickory_resolver::system_conf::read_system_conf().map_err(|e| {

@@ -4,7 +4,7 @@
 //! connection of its own for each query that needs TCP, so that a server
 //! that breaks one connection cannot take other lookups down with it.
 
-use super::{Answer, MxResolver, Settings, classify_message, query_name};
+use super::{Answer, CONNECTION, MxResolver, Settings, classify_message, query_name};
 use crate::error::Error;
 use crate::name::{DomainName, escape_text};
 use crate::outcome::Outcome;
@@ -28,10 +28,6 @@ const EDNS_PAYLOAD: u16 = 1232;
 const RECV_BUFFER: usize = 4 << 20;
 /// Lookups in flight per UDP socket before another socket is opened.
 const PER_SOCKET: usize = 1024;
-
-/// How a connection-level failure message starts (shared with the retry
-/// rules).
-const CONNECTION: &str = "connection to the nameserver failed";
 
 pub struct WireResolver {
     servers: Vec<SocketAddr>,
@@ -200,8 +196,6 @@ impl WireResolver {
                 Ok(outcome) => return outcome,
                 Err(outcome) => last = outcome,
             }
-            // Leave the rest of this attempt's share unused only if the
-            // failure was quick and more attempts remain.
         }
         last
     }
