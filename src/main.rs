@@ -5,6 +5,9 @@ use clap::Parser;
 use mxlookup::{app, cli::Cli, config::Config, exit};
 use std::process::ExitCode;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = Config::from_cli(cli).and_then(app::run);

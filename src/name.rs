@@ -31,14 +31,56 @@ impl DomainName {
 
     /// Build the canonical form from raw labels (not including the root).
     pub fn from_labels<'a>(labels: impl IntoIterator<Item = &'a [u8]>) -> DomainName {
-        let mut out = String::new();
-        for (i, label) in labels.into_iter().enumerate() {
-            if i > 0 {
-                out.push('.');
-            }
-            escape_label(&mut out, label);
+        let mut labels = labels.into_iter().peekable();
+        if labels.peek().is_none() {
+            return DomainName(Box::from(""));
         }
-        DomainName(out.into_boxed_str())
+        DomainName(presentation(labels).into_boxed_str())
+    }
+
+    /// Append the wire form of the name: length-prefixed labels, then the
+    /// root. Reads the canonical form directly, without allocating.
+    pub fn write_wire(&self, out: &mut Vec<u8>) -> Result<(), String> {
+        let start = out.len();
+        let mut len_at = out.len();
+        out.push(0);
+        let bytes = self.0.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = match bytes[i] {
+                b'.' => {
+                    len_at = out.len();
+                    out.push(0);
+                    i += 1;
+                    continue;
+                }
+                b'\\' if bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                    let at = i;
+                    let d =
+                        |k: usize| u32::from(bytes.get(at + k).map_or(0, |c| c.wrapping_sub(b'0')));
+                    i += 4;
+                    (d(1) * 100 + d(2) * 10 + d(3)) as u8
+                }
+                b'\\' => {
+                    i += 2;
+                    bytes.get(i - 1).copied().unwrap_or(b'\\')
+                }
+                b => {
+                    i += 1;
+                    b
+                }
+            };
+            out.push(b);
+            out[len_at] += 1;
+            if out[len_at] as usize > MAX_LABEL {
+                return Err(format!("a label is longer than {MAX_LABEL} bytes"));
+            }
+        }
+        out.push(0);
+        if out.len() - start > MAX_WIRE {
+            return Err(format!("the name is longer than {MAX_WIRE} bytes"));
+        }
+        Ok(())
     }
 
     /// Raw labels, unescaped, for building a wire-format name.
@@ -74,12 +116,17 @@ pub fn escape_label(out: &mut String, label: &[u8]) {
 
 /// Presentation form of a name given as raw labels; the root is `"."`.
 pub fn presentation<'a>(labels: impl IntoIterator<Item = &'a [u8]>) -> String {
-    let name = DomainName::from_labels(labels);
-    if name.0.is_empty() {
-        ".".to_string()
-    } else {
-        name.0.into_string()
+    let mut out = String::new();
+    for (i, label) in labels.into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        escape_label(&mut out, label);
     }
+    if out.is_empty() {
+        out.push('.');
+    }
+    out
 }
 
 /// Make arbitrary text safe for a terminal: control characters (C0, DEL,
@@ -215,6 +262,29 @@ mod tests {
         assert_eq!(DomainName::parse_ascii(n.as_str()).unwrap(), n);
         let n = DomainName::parse_ascii("a\\\\.").unwrap();
         assert_eq!(n.labels(), vec![b"a\\".to_vec()]);
+    }
+
+    #[test]
+    fn wire_form_matches_the_labels() {
+        for text in [
+            "a",
+            "Mail.Example.COM",
+            "a\\.b\\065\\007.example",
+            "eboc\\..",
+            "a\\\\.b",
+            "x\\255\\000.y",
+        ] {
+            let n = DomainName::parse_ascii(text).unwrap();
+            let mut expected = Vec::new();
+            for label in n.labels() {
+                expected.push(label.len() as u8);
+                expected.extend_from_slice(&label);
+            }
+            expected.push(0);
+            let mut wire = vec![0xAA];
+            n.write_wire(&mut wire).unwrap();
+            assert_eq!(wire[1..], expected[..], "{text}");
+        }
     }
 
     #[test]

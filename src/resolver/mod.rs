@@ -4,6 +4,7 @@
 //! can be added without touching input, engine or report.
 
 mod hickory;
+pub mod packet;
 mod wire;
 
 pub use hickory::HickoryResolver;
@@ -133,20 +134,20 @@ pub(crate) fn mx_from_answers(qname: &Name, answers: &[Record]) -> Vec<Mx> {
     // A chain longer than this is a loop or an attack; stop following.
     for _ in 0..16 {
         let next = answers.iter().find_map(|r| match &r.data {
-            RData::CNAME(target) if r.name.eq_ignore_root_case(&owner) => Some(target.0.clone()),
+            RData::CNAME(target) if same_name(&r.name, &owner) => Some(target.0.clone()),
             _ => None,
         });
         match next {
-            Some(target) if !target.eq_ignore_root_case(&owner) => owner = target,
+            Some(target) if !same_name(&target, &owner) => owner = target,
             _ => break,
         }
     }
     let chain_member = |n: &Name| {
-        n.eq_ignore_root_case(qname) || n.eq_ignore_root_case(&owner) || {
+        same_name(n, qname) || same_name(n, &owner) || {
             // Any name on the chain between qname and its final target.
             answers.iter().any(|r| {
                 r.record_type() == RecordType::CNAME
-                    && matches!(&r.data, RData::CNAME(t) if t.0.eq_ignore_root_case(n))
+                    && matches!(&r.data, RData::CNAME(t) if same_name(&t.0, n))
             })
         }
     };
@@ -179,8 +180,19 @@ pub enum Answer {
 /// Classify raw DNS message bytes received for an MX query of `qname`.
 /// Matching the message ID is the caller's job (it knows which IDs are
 /// pending); everything else about the message is checked here. Never
-/// panics, whatever the bytes.
+/// panics, whatever the bytes. This is the wire engine's fast reader
+/// ([`packet::classify`]).
 pub fn classify_answer(qname: &DomainName, wire: &[u8]) -> Answer {
+    let mut query = Vec::new();
+    if packet::encode_query(0, qname, &mut query).is_err() {
+        return Answer::Ignore;
+    }
+    packet::classify(packet::question(&query), wire)
+}
+
+/// The same as [`classify_answer`], built on hickory-proto's full message
+/// decoder: the reference the fast reader is checked against. Slower.
+pub fn classify_answer_reference(qname: &DomainName, wire: &[u8]) -> Answer {
     let Ok(qname) = query_name(qname) else {
         return Answer::Ignore;
     };
@@ -190,13 +202,22 @@ pub fn classify_answer(qname: &DomainName, wire: &[u8]) -> Answer {
     classify_message(&qname, &msg)
 }
 
-pub(crate) fn classify_message(qname: &Name, msg: &Message) -> Answer {
+/// Two names are the same when their labels are, ignoring ASCII case
+/// (RFC 4343) and whether they are fully qualified.
+fn same_name(a: &Name, b: &Name) -> bool {
+    a.num_labels() == b.num_labels()
+        && a.iter()
+            .zip(b.iter())
+            .all(|(x, y)| x.eq_ignore_ascii_case(y))
+}
+
+fn classify_message(qname: &Name, msg: &Message) -> Answer {
     if msg.metadata.message_type != MessageType::Response {
         return Answer::Ignore;
     }
     let asked = msg.queries.len() == 1
         && msg.queries[0].query_type() == RecordType::MX
-        && msg.queries[0].name().eq_ignore_root_case(qname);
+        && same_name(msg.queries[0].name(), qname);
     if !asked {
         return Answer::Ignore;
     }

@@ -4,25 +4,24 @@
 //! connection of its own for each query that needs TCP, so that a server
 //! that breaks one connection cannot take other lookups down with it.
 
-use super::{Answer, CONNECTION, MxResolver, Settings, classify_message, query_name};
+use super::packet::{self, HEADER};
+use super::{Answer, CONNECTION, MxResolver, Settings};
 use crate::error::Error;
 use crate::name::{DomainName, escape_text};
 use crate::outcome::Outcome;
-use hickory_resolver::proto::op::{Edns, Message, Query};
-use hickory_resolver::proto::rr::{Name, RecordType};
 use std::collections::HashMap;
+use std::future::poll_fn;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Poll, Waker};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
-use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout_at};
 
-/// EDNS payload size we advertise (the DNS flag day 2020 value).
-const EDNS_PAYLOAD: u16 = 1232;
 /// Receive buffer asked for on each UDP socket, so that bursts of answers
 /// are not dropped by the kernel.
 const RECV_BUFFER: usize = 4 << 20;
@@ -46,15 +45,24 @@ const INITIAL_SRTT: Duration = Duration::from_millis(200);
 /// The shortest wait before a UDP query is sent again.
 const MIN_RTO: Duration = Duration::from_millis(150);
 
-/// A datagram and where it came from.
-type Datagram = (SocketAddr, Vec<u8>);
-
 /// One UDP socket and the queries waiting for an answer on it.
 struct Channel {
     socket: UdpSocket,
-    pending: Mutex<HashMap<u16, mpsc::Sender<Datagram>>>,
+    /// Answers from any other address are dropped.
+    servers: Vec<SocketAddr>,
+    pending: Mutex<HashMap<u16, Slot, BuildHasherDefault<IdHasher>>>,
 }
 
+/// A query waiting on a channel. The receive task reads each datagram
+/// against the query whose ID it carries and leaves only a useful answer
+/// here, so a lookup wakes once per answer, not once per datagram.
+struct Slot {
+    /// The query as sent: resent as it is, and its question is what an
+    /// answer must match.
+    query: Vec<u8>,
+    answer: Option<Answer>,
+    waker: Option<Waker>,
+}
 impl WireResolver {
     /// Open the sockets and start their receive loops. Needs a Tokio runtime.
     pub fn new(settings: &Settings) -> Result<WireResolver, Error> {
@@ -72,7 +80,7 @@ impl WireResolver {
                 }
                 for _ in 0..per_family {
                     let bind: SocketAddr = any.parse().expect("a valid wildcard address");
-                    let channel = Arc::new(Channel::bind(bind).map_err(|e| {
+                    let channel = Arc::new(Channel::bind(bind, &servers).map_err(|e| {
                         Error::ResolverConfig(format!("cannot open a UDP socket: {e}"))
                     })?);
                     tokio::spawn(receive(channel.clone()));
@@ -119,15 +127,14 @@ impl WireResolver {
         self.srtt_us.store(new, Ordering::Relaxed);
     }
 
-    async fn udp_lookup(&self, qname: &Name) -> Outcome {
+    async fn udp_lookup(&self, name: &DomainName) -> Outcome {
         let deadline = Instant::now() + self.timeout;
         let first = self.server(0);
         let family = usize::from(first.is_ipv6());
         let pick = self.next.fetch_add(1, Ordering::Relaxed);
         let channel = &self.sockets[family][pick % self.sockets[family].len()];
-        let (mut waiting, id) = channel.register();
-        let packet = match query_packet(id, qname) {
-            Ok(p) => p,
+        let ticket = match channel.register(name) {
+            Ok(t) => t,
             Err(e) => return Outcome::Error(e),
         };
         let start = Instant::now();
@@ -138,7 +145,7 @@ impl WireResolver {
             if server.is_ipv6() != first.is_ipv6() {
                 continue;
             }
-            if let Err(e) = channel.socket.send_to(&packet, server).await {
+            if let Err(e) = ticket.send(server).await {
                 last = Outcome::Error(escape_text(&format!("{CONNECTION}: {e}")));
                 continue;
             }
@@ -147,52 +154,37 @@ impl WireResolver {
             } else {
                 (until + self.retransmit_after(attempt)).min(deadline)
             };
-            loop {
-                let Ok(received) = timeout_at(until, waiting.recv()).await else {
-                    // No answer in this attempt's share: send again.
-                    break;
-                };
-                let Some((from, bytes)) = received else {
-                    return Outcome::Error("the UDP socket closed".into());
-                };
-                if !self.servers.contains(&from) {
-                    continue;
-                }
-                let Ok(msg) = Message::from_vec(&bytes) else {
-                    // Garbage with our ID: not an answer; keep waiting.
-                    continue;
-                };
-                let answer = classify_message(qname, &msg);
-                if attempt == 0 && answer != Answer::Ignore {
-                    self.record_rtt(start.elapsed());
-                }
-                match answer {
-                    Answer::Ignore => continue,
-                    Answer::Final(outcome) => return outcome,
-                    Answer::Retry(outcome) => {
-                        last = outcome;
-                        break;
-                    }
-                    Answer::Truncated => {
-                        drop(waiting);
-                        return self
-                            .tcp_attempt(server, qname, deadline)
-                            .await
-                            .unwrap_or_else(|o| o);
-                    }
+            let Ok(answer) = timeout_at(until, ticket.answer()).await else {
+                // No answer in this attempt's share: send again.
+                continue;
+            };
+            if attempt == 0 {
+                self.record_rtt(start.elapsed());
+            }
+            match answer {
+                Answer::Ignore => {}
+                Answer::Final(outcome) => return outcome,
+                Answer::Retry(outcome) => last = outcome,
+                Answer::Truncated => {
+                    drop(ticket);
+                    // Boxed: the TCP path is rare, and would otherwise make
+                    // every lookup's future as large as its own.
+                    return Box::pin(self.tcp_attempt(server, name, deadline))
+                        .await
+                        .unwrap_or_else(|o| o);
                 }
             }
         }
         last
     }
 
-    async fn tcp_lookup(&self, qname: &Name) -> Outcome {
+    async fn tcp_lookup(&self, name: &DomainName) -> Outcome {
         let start = Instant::now();
         let deadline = start + self.timeout;
         let mut last = Outcome::Timeout;
         for attempt in 0..=self.retries {
             let until = (start + self.per_attempt() * (attempt + 1)).min(deadline);
-            match self.tcp_attempt(self.server(attempt), qname, until).await {
+            match self.tcp_attempt(self.server(attempt), name, until).await {
                 Ok(outcome) => return outcome,
                 Err(outcome) => last = outcome,
             }
@@ -205,11 +197,16 @@ impl WireResolver {
     async fn tcp_attempt(
         &self,
         server: SocketAddr,
-        qname: &Name,
+        name: &DomainName,
         until: Instant,
     ) -> Result<Outcome, Outcome> {
         let id = rand::random::<u16>();
-        let packet = query_packet(id, qname).map_err(Outcome::Error)?;
+        let mut query = Vec::new();
+        packet::encode_query(id, name, &mut query).map_err(Outcome::Error)?;
+        // Over TCP a message is framed by its two-byte length.
+        let mut framed = Vec::with_capacity(query.len() + 2);
+        framed.extend_from_slice(&(query.len() as u16).to_be_bytes());
+        framed.extend_from_slice(&query);
         let conn_err = |what: &str, e: io::Error| {
             Outcome::Error(escape_text(&format!("{CONNECTION}: TCP {what}: {e}")))
         };
@@ -218,9 +215,6 @@ impl WireResolver {
             Ok(Err(e)) => return Err(conn_err("connect", e)),
             Ok(Ok(s)) => s,
         };
-        let mut framed = Vec::with_capacity(packet.len() + 2);
-        framed.extend_from_slice(&(packet.len() as u16).to_be_bytes());
-        framed.extend_from_slice(&packet);
         match timeout_at(until, stream.write_all(&framed)).await {
             Err(_) => return Err(Outcome::Timeout),
             Ok(Err(e)) => return Err(conn_err("write", e)),
@@ -244,17 +238,15 @@ impl WireResolver {
                 Ok(Err(e)) => return Err(conn_err("read", e)),
                 Ok(Ok(_)) => {}
             }
-            let Ok(msg) = Message::from_vec(&body) else {
-                return Err(Outcome::Error("malformed answer over TCP".into()));
-            };
-            if msg.metadata.id != id {
+            if body.len() < HEADER || body[..2] != id.to_be_bytes() {
                 continue;
             }
-            return match classify_message(qname, &msg) {
-                Answer::Ignore => continue,
-                Answer::Final(o) => Ok(o),
-                Answer::Retry(o) => Err(o),
-                Answer::Truncated => Ok(Outcome::Error(
+            return match packet::read(packet::question(&query), &body) {
+                None => Err(Outcome::Error("malformed answer over TCP".into())),
+                Some(Answer::Ignore) => continue,
+                Some(Answer::Final(o)) => Ok(o),
+                Some(Answer::Retry(o)) => Err(o),
+                Some(Answer::Truncated) => Ok(Outcome::Error(
                     "the answer was truncated even over TCP".into(),
                 )),
             };
@@ -264,20 +256,16 @@ impl WireResolver {
 
 impl MxResolver for WireResolver {
     async fn lookup(&self, name: &DomainName) -> Outcome {
-        let qname = match query_name(name) {
-            Ok(q) => q,
-            Err(e) => return Outcome::Error(e),
-        };
         if self.tcp_only {
-            self.tcp_lookup(&qname).await
+            self.tcp_lookup(name).await
         } else {
-            self.udp_lookup(&qname).await
+            self.udp_lookup(name).await
         }
     }
 }
 
 impl Channel {
-    fn bind(addr: SocketAddr) -> io::Result<Channel> {
+    fn bind(addr: SocketAddr, servers: &[SocketAddr]) -> io::Result<Channel> {
         let domain = socket2::Domain::for_address(addr);
         let socket =
             socket2::Socket::new(domain, socket2::Type::DGRAM, Some(socket2::Protocol::UDP))?;
@@ -287,58 +275,93 @@ impl Channel {
         socket.bind(&addr.into())?;
         Ok(Channel {
             socket: UdpSocket::from_std(socket.into())?,
-            pending: Mutex::new(HashMap::new()),
+            servers: servers.to_vec(),
+            pending: Mutex::new(HashMap::default()),
         })
     }
 
-    /// Reserve a free, random query ID on this socket.
-    fn register(self: &Arc<Self>) -> (Waiting, u16) {
-        let (tx, rx) = mpsc::channel(4);
-        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+    fn pending(&self) -> MutexGuard<'_, HashMap<u16, Slot, BuildHasherDefault<IdHasher>>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reserve a free, random query ID on this channel and write the query.
+    fn register(self: &Arc<Self>, name: &DomainName) -> Result<Ticket, String> {
+        let mut query = Vec::with_capacity(HEADER + name.as_str().len() + 20);
+        let mut pending = self.pending();
         let id = loop {
             let id = rand::random::<u16>();
             if !pending.contains_key(&id) {
                 break id;
             }
         };
-        pending.insert(id, tx);
-        (
-            Waiting {
-                channel: self.clone(),
-                id,
-                rx,
-            },
+        packet::encode_query(id, name, &mut query)?;
+        pending.insert(
             id,
-        )
+            Slot {
+                query,
+                answer: None,
+                waker: None,
+            },
+        );
+        Ok(Ticket {
+            channel: self.clone(),
+            id,
+        })
     }
 }
 
 /// A query ID held on a channel; dropping it frees the ID, so a lookup
 /// cancelled at its deadline leaves nothing behind.
-struct Waiting {
+struct Ticket {
     channel: Arc<Channel>,
     id: u16,
-    rx: mpsc::Receiver<Datagram>,
 }
 
-impl Waiting {
-    async fn recv(&mut self) -> Option<Datagram> {
-        self.rx.recv().await
+impl Ticket {
+    /// Send (or send again) the query to `server`.
+    async fn send(&self, server: SocketAddr) -> io::Result<()> {
+        let socket = &self.channel.socket;
+        let query = {
+            let pending = self.channel.pending();
+            let Some(slot) = pending.get(&self.id) else {
+                return Err(io::Error::other("the query was lost"));
+            };
+            match socket.try_send_to(&slot.query, server) {
+                // The socket's send buffer is full: wait, without the lock.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => slot.query.clone(),
+                sent => return sent.map(drop),
+            }
+        };
+        socket.send_to(&query, server).await.map(drop)
+    }
+
+    /// The next useful answer to the query.
+    async fn answer(&self) -> Answer {
+        poll_fn(|cx| {
+            let mut pending = self.channel.pending();
+            let Some(slot) = pending.get_mut(&self.id) else {
+                return Poll::Ready(Answer::Ignore);
+            };
+            if let Some(answer) = slot.answer.take() {
+                return Poll::Ready(answer);
+            }
+            if !slot.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                slot.waker = Some(cx.waker().clone());
+            }
+            Poll::Pending
+        })
+        .await
     }
 }
 
-impl Drop for Waiting {
+impl Drop for Ticket {
     fn drop(&mut self) {
-        let mut pending = self
-            .channel
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        pending.remove(&self.id);
+        self.channel.pending().remove(&self.id);
     }
 }
 
-/// Hand each datagram to the query waiting for its ID, if any.
+/// Read each datagram against the query waiting for its ID, if any, and
+/// hand that query what it says.
 async fn receive(channel: Arc<Channel>) {
     let mut buf = vec![0u8; 65535];
     loop {
@@ -348,29 +371,46 @@ async fn receive(channel: Arc<Channel>) {
             // query in particular.
             Err(_) => continue,
         };
-        if n < 12 {
+        if n < HEADER || !channel.servers.contains(&from) {
             continue;
         }
         let id = u16::from_be_bytes([buf[0], buf[1]]);
-        let tx = {
-            let pending = channel.pending.lock().unwrap_or_else(|e| e.into_inner());
-            pending.get(&id).cloned()
+        let mut pending = channel.pending();
+        let Some(slot) = pending.get_mut(&id) else {
+            continue;
         };
-        if let Some(tx) = tx {
-            // A full queue means a flood of replies for one query: drop.
-            let _ = tx.try_send((from, buf[..n].to_vec()));
+        let answer = packet::classify(packet::question(&slot.query), &buf[..n]);
+        if answer == Answer::Ignore {
+            continue;
+        }
+        // A settled answer is not replaced by a later one (a duplicate, or
+        // the answer to a resent query).
+        if !matches!(slot.answer, Some(Answer::Final(_))) {
+            slot.answer = Some(answer);
+        }
+        if let Some(waker) = slot.waker.take() {
+            waker.wake();
         }
     }
 }
 
-fn query_packet(id: u16, qname: &Name) -> Result<Vec<u8>, String> {
-    let mut msg = Message::query();
-    msg.metadata.id = id;
-    msg.metadata.recursion_desired = true;
-    msg.add_query(Query::query(qname.clone(), RecordType::MX));
-    let mut edns = Edns::new();
-    edns.set_max_payload(EDNS_PAYLOAD);
-    msg.set_edns(edns);
-    msg.to_vec()
-        .map_err(|e| format!("cannot encode the query: {e}"))
+/// Query IDs are random already: spread them over the hash table with one
+/// multiplication instead of SipHash.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u16(&mut self, id: u16) {
+        self.0 = u64::from(id).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
