@@ -49,6 +49,11 @@ fn hostile(tcp: Tcp) -> ScriptServer {
                     Reply::Delay(Duration::from_millis(50), Box::new(good())),
                 ])
             }
+            "spoofed" => Reply::Many(vec![
+                // The right ID and question, but from a port not asked.
+                Reply::Elsewhere(Box::new(Reply::Message(evil()))),
+                Reply::Delay(Duration::from_millis(50), Box::new(good())),
+            ]),
             "garbage" => Reply::Many(vec![
                 Reply::Raw(b"\x13\x37 this is not DNS \xff\xfe".to_vec()),
                 Reply::Delay(Duration::from_millis(50), Box::new(good())),
@@ -167,6 +172,7 @@ fn udp_faults_each_settle_once_with_the_right_status() {
         "twice",
         "wrongid",
         "wrongq",
+        "spoofed",
         "garbage",
         "garbageonly",
         "trunc",
@@ -179,7 +185,7 @@ fn udp_faults_each_settle_once_with_the_right_status() {
     assert_eq!(status(&r.results, &d("drop")), "timeout");
     assert_eq!(status(&r.results, &d("toolate")), "timeout");
     for f in [
-        "late", "twice", "wrongid", "wrongq", "garbage", "trunc", "flaky",
+        "late", "twice", "wrongid", "wrongq", "spoofed", "garbage", "trunc", "flaky",
     ] {
         assert_good(&r, &d(f));
     }
@@ -328,4 +334,40 @@ fn a_lost_query_is_sent_again_quickly() {
         gap >= Duration::from_millis(140) && gap < Duration::from_secs(1),
         "resent after {gap:?}"
     );
+}
+
+/// With two nameservers (so the socket is not connected to either), a
+/// silent one costs a retransmission, not the answer, and a datagram from
+/// an address not asked is still no answer.
+#[test]
+fn a_silent_nameserver_is_passed_over_for_the_next() {
+    let silent = ScriptServer::start_with(Tcp::Refuse, |_, _| Reply::Drop);
+    let server = hostile(Tcp::Serve);
+    let (a, b) = (silent.addr.to_string(), server.addr.to_string());
+    let all = names(&["spoofed", "late"]);
+    let mut flags = vec!["-n", &a, "-n", &b, "--format", "ndjson"];
+    flags.extend(["--timeout", "3s", "--retries", "2"]);
+    let start = Instant::now();
+    let out = run_names(&flags, &all);
+    let took = start.elapsed();
+    let results = by_domain(&ndjson(&out));
+    assert_eq!(results.len(), all.len());
+    let r = Run {
+        results,
+        took,
+        code: out.status.code(),
+        stderr: stderr(&out),
+    };
+    for d in &all {
+        assert_good(&r, d);
+    }
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        silent
+            .stats
+            .udp_queries
+            .load(std::sync::atomic::Ordering::SeqCst)
+            >= 1
+    );
+    assert!(r.took < Duration::from_secs(3), "took {:?}", r.took);
 }

@@ -5,6 +5,7 @@
 
 mod hickory;
 pub mod packet;
+mod recv;
 mod wire;
 
 pub use hickory::HickoryResolver;

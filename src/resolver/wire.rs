@@ -5,7 +5,7 @@
 //! that breaks one connection cannot take other lookups down with it.
 
 use super::packet::{self, HEADER};
-use super::{Answer, CONNECTION, MxResolver, Settings};
+use super::{Answer, CONNECTION, MxResolver, Settings, recv};
 use crate::error::Error;
 use crate::name::{DomainName, escape_text};
 use crate::outcome::Outcome;
@@ -50,6 +50,8 @@ struct Channel {
     socket: UdpSocket,
     /// Answers from any other address are dropped.
     servers: Vec<SocketAddr>,
+    /// The server the socket is connected to, if there is only one.
+    connected: Option<SocketAddr>,
     pending: Mutex<HashMap<u16, Slot, BuildHasherDefault<IdHasher>>>,
 }
 
@@ -265,6 +267,9 @@ impl MxResolver for WireResolver {
 }
 
 impl Channel {
+    /// A socket for the servers of `addr`'s family. With only one such
+    /// server the socket is connected to it: the kernel then drops
+    /// datagrams from anywhere else, and sends skip the route lookup.
     fn bind(addr: SocketAddr, servers: &[SocketAddr]) -> io::Result<Channel> {
         let domain = socket2::Domain::for_address(addr);
         let socket =
@@ -273,9 +278,22 @@ impl Channel {
         let _ = socket.set_recv_buffer_size(RECV_BUFFER);
         socket.set_nonblocking(true)?;
         socket.bind(&addr.into())?;
+        let servers: Vec<SocketAddr> = servers
+            .iter()
+            .filter(|s| s.is_ipv6() == addr.is_ipv6())
+            .copied()
+            .collect();
+        let connected = match servers[..] {
+            [only] => {
+                socket.connect(&only.into())?;
+                Some(only)
+            }
+            _ => None,
+        };
         Ok(Channel {
             socket: UdpSocket::from_std(socket.into())?,
-            servers: servers.to_vec(),
+            servers,
+            connected,
             pending: Mutex::new(HashMap::default()),
         })
     }
@@ -326,9 +344,21 @@ impl Ticket {
             let Some(slot) = pending.get(&self.id) else {
                 return Err(io::Error::other("the query was lost"));
             };
-            match socket.try_send_to(&slot.query, server) {
+            let send = || {
+                if self.channel.connected == Some(server) {
+                    socket.try_send(&slot.query)
+                } else {
+                    socket.try_send_to(&slot.query, server)
+                }
+            };
+            match send() {
                 // The socket's send buffer is full: wait, without the lock.
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => slot.query.clone(),
+                // On a connected socket, an ICMP error for an earlier
+                // datagram is reported by the next send: not this query's.
+                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                    return send().map(drop);
+                }
                 sent => return sent.map(drop),
             }
         };
@@ -363,33 +393,34 @@ impl Drop for Ticket {
 /// Read each datagram against the query waiting for its ID, if any, and
 /// hand that query what it says.
 async fn receive(channel: Arc<Channel>) {
-    let mut buf = vec![0u8; 65535];
+    let mut batch = recv::Batch::new();
     loop {
-        let (n, from) = match channel.socket.recv_from(&mut buf).await {
-            Ok(r) => r,
-            // ICMP errors and the like surface here; they belong to no
-            // query in particular.
-            Err(_) => continue,
-        };
-        if n < HEADER || !channel.servers.contains(&from) {
+        // An error here is an ICMP report or the like: it belongs to no
+        // query in particular.
+        if batch.recv(&channel.socket).await.is_err() {
             continue;
         }
-        let id = u16::from_be_bytes([buf[0], buf[1]]);
         let mut pending = channel.pending();
-        let Some(slot) = pending.get_mut(&id) else {
-            continue;
-        };
-        let answer = packet::classify(packet::question(&slot.query), &buf[..n]);
-        if answer == Answer::Ignore {
-            continue;
-        }
-        // A settled answer is not replaced by a later one (a duplicate, or
-        // the answer to a resent query).
-        if !matches!(slot.answer, Some(Answer::Final(_))) {
-            slot.answer = Some(answer);
-        }
-        if let Some(waker) = slot.waker.take() {
-            waker.wake();
+        for (datagram, from) in batch.datagrams() {
+            if datagram.len() < HEADER || !channel.servers.contains(&from) {
+                continue;
+            }
+            let id = u16::from_be_bytes([datagram[0], datagram[1]]);
+            let Some(slot) = pending.get_mut(&id) else {
+                continue;
+            };
+            let answer = packet::classify(packet::question(&slot.query), datagram);
+            if answer == Answer::Ignore {
+                continue;
+            }
+            // A settled answer is not replaced by a later one (a duplicate,
+            // or the answer to a resent query).
+            if !matches!(slot.answer, Some(Answer::Final(_))) {
+                slot.answer = Some(answer);
+            }
+            if let Some(waker) = slot.waker.take() {
+                waker.wake();
+            }
         }
     }
 }

@@ -109,6 +109,8 @@ pub enum Reply {
     Many(Vec<Reply>),
     /// TCP only: send the first bytes of the framed reply, then close.
     Cut(Message),
+    /// UDP only: send the reply from another port, as a spoofer would.
+    Elsewhere(Box<Reply>),
 }
 
 /// What the scripted server does with TCP.
@@ -273,6 +275,11 @@ async fn send_udp(sock: &UdpSocket, peer: SocketAddr, reply: Reply) {
                 queue.push(*r);
             }
             Reply::Many(rs) => queue.extend(rs.into_iter().rev()),
+            Reply::Elsewhere(r) => {
+                let ip = sock.local_addr().unwrap().ip();
+                let other = UdpSocket::bind(SocketAddr::new(ip, 0)).await.unwrap();
+                Box::pin(send_udp(&other, peer, *r)).await;
+            }
         }
     }
 }
@@ -330,7 +337,7 @@ async fn send_tcp(writer: &TcpWriter, reply: Reply) {
         let bytes = match r {
             Reply::Message(m) => frame(&m),
             Reply::Raw(bytes) => bytes,
-            Reply::Drop => continue,
+            Reply::Drop | Reply::Elsewhere(_) => continue,
             Reply::Cut(m) => {
                 let framed = frame(&m);
                 let mut w = writer.lock().await;
