@@ -8,6 +8,9 @@
 #   bench/run.sh [N] [CONCURRENCY]
 #   ENGINES="wire" ADNS=0 bench/run.sh 1000000   # only the wire engine, no adnshost
 #
+# The wire engine also runs with --keep-duplicates, which shows the memory
+# of everything but the duplicate set.
+#
 # Only loopback traffic: knotd listens on 127.0.0.2:53 (adnshost cannot use
 # another port), falling back to a high port on 127.0.0.1 without adnshost.
 set -euo pipefail
@@ -88,6 +91,11 @@ for engine in ${ENGINES:-wire hickory}; do
     measure "mxlookup --engine $engine -c $C" "$BIN" -q --engine "$engine" -n "$ADDR:$PORT" -c "$C" --format ndjson -f "$OUT/domains.txt"
     echo "  mxlookup ($engine): $(python3 bench/verify.py "$OUT/truth.ndjson" "$OUT/last.out" | tail -1)"
 done
+# Without the duplicate set: the memory of everything else, which is flat.
+if [[ " ${ENGINES:-wire} " == *" wire "* ]]; then
+    measure "mxlookup --keep-duplicates -c $C" "$BIN" -q --keep-duplicates -n "$ADDR:$PORT" -c "$C" --format ndjson -f "$OUT/domains.txt"
+    echo "  mxlookup (--keep-duplicates): $(python3 bench/verify.py "$OUT/truth.ndjson" "$OUT/last.out" | tail -1)"
+fi
 if [ "$PORT" = 53 ] && [ "${ADNS:-1}" = 1 ]; then
     measure "adnshost --pipe --asynch" sh -c "adnshost --config 'nameserver $ADDR' -a -t mx -f < $OUT/domains.txt"
 fi

@@ -35,7 +35,9 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
     let start = Instant::now();
     ensure_file_limit(config.settings.concurrency)?;
 
-    let entries = Entries::new(config.sources).with_shard(config.shard);
+    let entries = Entries::new(config.sources)
+        .with_shard(config.shard)
+        .keep_duplicates(config.keep_duplicates);
     let duplicates = entries.duplicates();
     let read_error: Arc<Mutex<Option<Error>>> = Arc::default();
     let (entry_tx, entry_rx) = mpsc::channel::<Vec<Entry>>(4);

@@ -58,6 +58,10 @@ pub struct Cli {
     #[arg(long, value_name = "K/N")]
     pub shard: Option<crate::input::Shard>,
 
+    /// Look up and report every line, even a domain seen before [default: each domain once]. Memory then stays flat, however long the input: the duplicate check costs about 10-20 bytes per domain
+    #[arg(long)]
+    pub keep_duplicates: bool,
+
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,

@@ -14,6 +14,8 @@ pub struct Config {
     pub settings: Settings,
     pub engine: Engine,
     pub shard: Option<crate::input::Shard>,
+    /// Look up and report duplicate lines too, instead of remembering every name.
+    pub keep_duplicates: bool,
     /// Lookups started per second; `None` for unlimited.
     pub rate: Option<f64>,
     pub format: Format,
@@ -62,6 +64,7 @@ impl Config {
             },
             engine: cli.engine,
             shard: cli.shard,
+            keep_duplicates: cli.keep_duplicates,
             rate: cli.rate,
             format: cli.format,
             color,

@@ -182,6 +182,7 @@ pub struct Entries {
     /// million), and the key is new every run.
     /// Split by the hash's top byte into 256 sets, so that growing one set
     /// never needs the old and new copy of the whole table at once.
+    /// Empty when duplicates are kept.
     seen: Vec<HashSet<u64, Unhashed>>,
     keyed: RandomState,
     shard: Option<Shard>,
@@ -224,8 +225,20 @@ impl Entries {
         self
     }
 
+    /// Keep duplicates: every line is an entry, and nothing is remembered,
+    /// so memory stays flat however long the input.
+    pub fn keep_duplicates(mut self, keep: bool) -> Entries {
+        if keep {
+            self.seen = Vec::new();
+        }
+        self
+    }
+
     /// Remember `name`; false if it was seen before.
     fn first_sight(&mut self, name: &DomainName) -> bool {
+        if self.seen.is_empty() {
+            return true;
+        }
         let h = self.keyed.hash_one(name.as_str());
         self.seen[(h >> 56) as usize].insert(h)
     }

@@ -353,6 +353,40 @@ fn idn_email_duplicates_comments_stdin_and_several_files() {
             .starts_with("stdin:")
     );
     assert_eq!(out.status.code(), Some(0));
+
+    // With --keep-duplicates every line is looked up and reported.
+    let out = run(
+        &[
+            "-n",
+            &ns(z.addr),
+            "--format",
+            "ndjson",
+            "--keep-duplicates",
+            "-f",
+            a.to_str().unwrap(),
+            "-f",
+            b.to_str().unwrap(),
+            "-f",
+            "-",
+        ],
+        Some("nodata.test\nbücher.TEST\n"),
+    );
+    let mut domains: Vec<String> = ndjson(&out)
+        .iter()
+        .map(|r| format!("{} {}", r["domain"].as_str().unwrap(), r["status"]))
+        .collect();
+    domains.sort();
+    assert_eq!(
+        domains,
+        [
+            "multi.test \"ok\"",
+            "multi.test \"ok\"",
+            "nodata.test \"no_mx\"",
+            "null.test \"null_mx\"",
+            "xn--bcher-kva.test \"ok\"",
+            "xn--bcher-kva.test \"ok\""
+        ]
+    );
 }
 
 #[test]

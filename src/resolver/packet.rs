@@ -220,6 +220,12 @@ fn rdata_name(
     (end == rdata.end).then_some(())
 }
 
+/// An MX record's preference: the first two bytes of its RDATA.
+fn preference(msg: &[u8], rdata: &std::ops::Range<usize>) -> Option<u16> {
+    let b = msg.get(rdata.start..rdata.start + 2)?;
+    (rdata.len() >= 2).then(|| u16::from_be_bytes([b[0], b[1]]))
+}
+
 fn parse(qname: &[u8], msg: &[u8]) -> Option<Answer> {
     let header = msg.get(..HEADER)?;
     let count = |i: usize| usize::from(u16::from_be_bytes([header[i], header[i + 1]]));
@@ -247,16 +253,11 @@ fn parse(qname: &[u8], msg: &[u8]) -> Option<Answer> {
         let rr = r.record(&mut name)?;
         match rr.rtype {
             TYPE_MX if !rr.rdata.is_empty() => {
-                if rr.rdata.len() < 3 {
-                    return None;
-                }
+                let preference = preference(msg, &rr.rdata)?;
                 rdata_name(msg, &rr.rdata, 2, &mut target)?;
                 if name.as_wire() == qname {
                     mx.push(Mx {
-                        preference: u16::from_be_bytes([
-                            msg[rr.rdata.start],
-                            msg[rr.rdata.start + 1],
-                        ]),
+                        preference,
                         exchange: presentation(target.as_wire()),
                     });
                 }
@@ -329,16 +330,16 @@ fn chased_mx(qname: &[u8], msg: &[u8], answers: usize, ancount: usize) -> Option
     let mut rrs = Vec::new();
     for _ in 0..ancount {
         let rr = r.record(&mut owner)?;
-        let (cname, skip) = match rr.rtype {
+        let (cname, preference) = match rr.rtype {
             TYPE_CNAME if !rr.rdata.is_empty() => (true, 0),
-            TYPE_MX if !rr.rdata.is_empty() => (false, 2),
+            TYPE_MX if !rr.rdata.is_empty() => (false, preference(msg, &rr.rdata)?),
             _ => continue,
         };
-        rdata_name(msg, &rr.rdata, skip, &mut data)?;
+        rdata_name(msg, &rr.rdata, if cname { 0 } else { 2 }, &mut data)?;
         rrs.push(Rr {
             owner: owner.as_wire().to_vec(),
             cname,
-            preference: u16::from_be_bytes([msg[rr.rdata.start], msg[rr.rdata.start + 1]]),
+            preference,
             data: data.as_wire().to_vec(),
         });
     }
@@ -440,6 +441,17 @@ mod tests {
                 exchange: "mx".into()
             }]))
         );
+    }
+
+    #[test]
+    fn a_cname_at_the_very_end_of_the_message_is_read_safely() {
+        // Found by the differential proptest: a CNAME to the root whose
+        // one-byte RDATA is the last byte of the message.
+        let q = qname("a.example");
+        let mut msg = vec![0x12, 0x34, 0x80, 0, 0, 1, 0, 1, 0, 0, 0, 0];
+        msg.extend_from_slice(b"\x01a\x07example\x00\x00\x0f\x00\x01");
+        msg.extend_from_slice(&[0xC0, 12, 0, 5, 0, 1, 0, 0, 1, 44, 0, 1, 0]);
+        assert_eq!(classify(&q, &msg), Answer::Final(Outcome::NoMx));
     }
 
     #[test]

@@ -409,7 +409,10 @@ async fn receive(channel: Arc<Channel>) {
             let Some(slot) = pending.get_mut(&id) else {
                 continue;
             };
-            let answer = packet::classify(packet::question(&slot.query), datagram);
+            // A bug in the reader must cost one datagram, not this loop
+            // (and with it every lookup on the socket).
+            let read = || packet::classify(packet::question(&slot.query), datagram);
+            let answer = std::panic::catch_unwind(read).unwrap_or(Answer::Ignore);
             if answer == Answer::Ignore {
                 continue;
             }
