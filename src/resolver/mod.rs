@@ -269,6 +269,15 @@ mod tests {
     }
 
     #[test]
+    fn owners_match_in_any_case() {
+        // hickory's eq_ignore_root_case compares case-sensitively; owners
+        // spelt in another case than the question must still count.
+        let answers = vec![mx_record("A.EXAMPLE.", 10, name("mx.example."))];
+        let got = mx_from_answers(&name("a.example."), &answers);
+        assert_eq!(got.len(), 1);
+    }
+
+    #[test]
     fn control_bytes_in_an_exchange_are_escaped() {
         let exch = Name::from_labels(vec![b"m\x1b[31mx".to_vec(), b"example".to_vec()]).unwrap();
         let answers = vec![mx_record("a.example.", 1, exch)];
