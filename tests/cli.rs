@@ -303,21 +303,15 @@ fn idn_email_duplicates_comments_stdin_and_several_files() {
     )
     .unwrap();
     std::fs::write(&b, "MULTI.test.\r\nnull.test\r\n").unwrap();
-    let out = run(
-        &[
-            "-n",
-            &ns(z.addr),
-            "--format",
-            "ndjson",
-            "-f",
-            a.to_str().unwrap(),
-            "-f",
-            b.to_str().unwrap(),
-            "-f",
-            "-",
-        ],
-        Some("nodata.test\nbücher.TEST\n"),
-    );
+    let server = ns(z.addr);
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let run_lists = |extra: &[&str]| {
+        let mut flags = vec!["-n", &server, "--format", "ndjson"];
+        flags.extend_from_slice(extra);
+        flags.extend(["-f", a, "-f", b, "-f", "-"]);
+        run(&flags, Some("nodata.test\nbücher.TEST\n"))
+    };
+    let out = run_lists(&[]);
     let results = ndjson(&out);
     let domains: Vec<&str> = results
         .iter()
@@ -355,22 +349,7 @@ fn idn_email_duplicates_comments_stdin_and_several_files() {
     assert_eq!(out.status.code(), Some(0));
 
     // With --keep-duplicates every line is looked up and reported.
-    let out = run(
-        &[
-            "-n",
-            &ns(z.addr),
-            "--format",
-            "ndjson",
-            "--keep-duplicates",
-            "-f",
-            a.to_str().unwrap(),
-            "-f",
-            b.to_str().unwrap(),
-            "-f",
-            "-",
-        ],
-        Some("nodata.test\nbücher.TEST\n"),
-    );
+    let out = run_lists(&["--keep-duplicates"]);
     let mut domains: Vec<String> = ndjson(&out)
         .iter()
         .map(|r| format!("{} {}", r["domain"].as_str().unwrap(), r["status"]))

@@ -184,11 +184,11 @@ pub enum Answer {
 /// panics, whatever the bytes. This is the wire engine's fast reader
 /// ([`packet::classify`]).
 pub fn classify_answer(qname: &DomainName, wire: &[u8]) -> Answer {
-    let mut query = Vec::new();
-    if packet::encode_query(0, qname, &mut query).is_err() {
+    let mut question = Vec::new();
+    if qname.write_wire(&mut question).is_err() {
         return Answer::Ignore;
     }
-    packet::classify(packet::question(&query), wire)
+    packet::classify(&question, wire)
 }
 
 /// The same as [`classify_answer`], built on hickory-proto's full message

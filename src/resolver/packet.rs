@@ -65,12 +65,6 @@ pub fn classify(qname: &[u8], msg: &[u8]) -> Answer {
     read(qname, msg).unwrap_or(Answer::Ignore)
 }
 
-/// As [`classify`], but `None` when the bytes are not a well-formed DNS
-/// message at all.
-pub fn read(qname: &[u8], msg: &[u8]) -> Option<Answer> {
-    parse(qname, msg)
-}
-
 /// A decoded name: wire form, ASCII letters folded to lower case.
 struct NameBuf {
     bytes: [u8; MAX_WIRE],
@@ -226,7 +220,9 @@ fn preference(msg: &[u8], rdata: &std::ops::Range<usize>) -> Option<u16> {
     (rdata.len() >= 2).then(|| u16::from_be_bytes([b[0], b[1]]))
 }
 
-fn parse(qname: &[u8], msg: &[u8]) -> Option<Answer> {
+/// As [`classify`], but `None` when the bytes are not a well-formed DNS
+/// message at all.
+pub fn read(qname: &[u8], msg: &[u8]) -> Option<Answer> {
     let header = msg.get(..HEADER)?;
     let count = |i: usize| usize::from(u16::from_be_bytes([header[i], header[i + 1]]));
     let (flags, rcode_low) = (header[2], header[3] & 0x0F);

@@ -65,6 +65,7 @@ struct Slot {
     answer: Option<Answer>,
     waker: Option<Waker>,
 }
+
 impl WireResolver {
     /// Open the sockets and start their receive loops. Needs a Tokio runtime.
     pub fn new(settings: &Settings) -> Result<WireResolver, Error> {
@@ -130,7 +131,8 @@ impl WireResolver {
     }
 
     async fn udp_lookup(&self, name: &DomainName) -> Outcome {
-        let deadline = Instant::now() + self.timeout;
+        let start = Instant::now();
+        let deadline = start + self.timeout;
         let first = self.server(0);
         let family = usize::from(first.is_ipv6());
         let pick = self.next.fetch_add(1, Ordering::Relaxed);
@@ -139,7 +141,6 @@ impl WireResolver {
             Ok(t) => t,
             Err(e) => return Outcome::Error(e),
         };
-        let start = Instant::now();
         let mut last = Outcome::Timeout;
         let mut until = start;
         for attempt in 0..=self.retries {
