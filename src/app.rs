@@ -1,22 +1,24 @@
 //! One run of the command: input on a reader thread, the engine on a Tokio
 //! runtime, the sink on a writer thread, joined by bounded channels so that
-//! memory stays flat however long the input is.
+//! memory stays flat however long the input is. Signals: the first SIGINT,
+//! SIGTERM or SIGHUP stops new lookups and lets those in flight settle; a
+//! second settles those at once as interrupted; a third exits on the spot.
 
 use crate::config::Config;
-use crate::engine::{self, Finish, Settled};
+use crate::engine::{self, Done, Finish, Interrupt, Settled};
 use crate::error::Error;
 use crate::exit;
 use crate::input::{Entries, Entry};
 use crate::limiter::Limiter;
 use crate::outcome::Outcome;
-use crate::report::{self, Counts, Sink};
-use crate::resolver::AnyResolver;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use crate::report::{self, Counts, Sink, Style};
+use crate::resolver::{AnyResolver, RecordType, Resolver, ServerStats};
+use crate::ui::Ui;
 use std::io;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
 
 /// File descriptors the process needs besides one per lookup in flight.
 const SPARE_FILES: u64 = 64;
@@ -26,14 +28,24 @@ const SPARE_FILES: u64 = 64;
 pub struct RunReport {
     pub counts: Counts,
     pub duplicates: u64,
-    pub elapsed: Duration,
     pub finish: Finish,
     pub exit_code: u8,
 }
 
 pub fn run(config: Config) -> Result<RunReport, Error> {
-    let start = Instant::now();
+    let ui = Ui::new(config.progress, config.quiet);
     ensure_file_limit(config.settings.concurrency)?;
+    let args_total: Option<u64> = config
+        .sources
+        .iter()
+        .map(|s| match s {
+            crate::input::Source::Args { args, .. } => Some(args.len() as u64),
+            _ => None,
+        })
+        .sum();
+    if let Some(total) = args_total {
+        ui.set_total(total);
+    }
 
     let entries = Entries::new(config.sources)
         .with_shard(config.shard)
@@ -49,19 +61,28 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
             .map_err(Error::Runtime)?;
     }
 
-    let ui = Ui::new(config.progress, config.quiet);
-    let sink = report::sink(
-        config.format,
-        io::stdout(),
-        config.color,
-        config.flush_lines,
-    );
+    let held = Arc::new(AtomicUsize::new(0));
+    let style = Style {
+        color: config.color,
+        flush_lines: config.flush_lines,
+        width: config.width,
+        audit: false,
+        changes: false,
+    };
+    let sink = report::sink(config.format, io::stdout(), style, held.clone());
+    // Only the in-order formats hold results back.
+    let held = if config.format.in_order() {
+        held
+    } else {
+        Arc::default()
+    };
     let (result_tx, result_rx) = mpsc::channel::<Vec<Settled>>(8);
     let writer = {
         let ui = ui.clone();
+        let suspend = config.flush_lines && config.progress;
         std::thread::Builder::new()
             .name("mxlookup-output".into())
-            .spawn(move || write_results(result_rx, sink, &ui))
+            .spawn(move || write_results(result_rx, sink, &ui, suspend))
             .map_err(Error::Runtime)?
     };
 
@@ -70,41 +91,55 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
         .build()
         .map_err(Error::Runtime)?;
     let settings = config.settings.clone();
-    let engine = config.engine;
-    let finish = runtime.block_on(async move {
-        let resolver = Arc::new(AnyResolver::new(engine, &settings)?);
+    let engine_choice = config.engine;
+    let signal = Arc::new(AtomicI32::new(0));
+    let engine_ui = ui.clone();
+    let engine_signal = signal.clone();
+    let outcome = runtime.block_on(async move {
+        let resolver = Arc::new(AnyResolver::new(engine_choice, &settings)?);
         let limiter = Arc::new(Limiter::new(settings.concurrency, config.rate));
-        let stop = async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                // No signal handling: never stop early.
-                std::future::pending::<()>().await;
-            }
-            // A second Ctrl-C means "now": do not wait for the lookups in
-            // flight to reach their deadline.
-            tokio::spawn(async {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(i32::from(exit::INTERRUPTED));
+        let (interrupt_tx, interrupt_rx) = watch::channel(Interrupt::None);
+        tokio::spawn(handle_signals(
+            interrupt_tx,
+            engine_ui,
+            engine_signal,
+            settings.timeout,
+        ));
+        let work = {
+            let resolver = resolver.clone();
+            move |name: crate::name::DomainName, permit| {
+                let resolver = resolver.clone();
+                async move {
+                    let reply = resolver.resolve(&name, RecordType::MX).await;
+                    drop(permit);
+                    Done::from(match reply {
+                        Ok(answer) => Outcome::Answered(answer),
+                        Err(failure) => Outcome::Failed(failure),
+                    })
                 }
-            });
+            }
         };
-        Ok::<_, Error>(
-            engine::run(
-                engine::Batches::new(entry_rx),
-                resolver,
-                limiter,
-                settings.timeout,
-                result_tx,
-                stop,
-            )
-            .await,
+        let finish = engine::run(
+            engine::Batches::new(entry_rx),
+            limiter,
+            engine::Bounds {
+                jobs: settings.concurrency,
+                held,
+                max_held: report::MAX_HELD,
+            },
+            work,
+            result_tx,
+            interrupt_rx,
         )
+        .await;
+        Ok::<_, Error>((finish, resolver.server_stats()))
     });
     // Answers still arriving for abandoned lookups are of no interest.
     runtime.shutdown_background();
     let written = writer
         .join()
         .unwrap_or_else(|_| Err(io::Error::other("the output thread failed")));
-    let finish = finish?;
+    let (finish, servers) = outcome?;
     ui.finish();
 
     let (counts, finish) = match written {
@@ -113,31 +148,95 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => (Counts::default(), Finish::Abandoned),
         Err(e) => return Err(Error::Output(e)),
     };
+    let duplicates = duplicates.load(Ordering::Relaxed);
     if let Some(e) = read_error.lock().unwrap_or_else(|e| e.into_inner()).take() {
-        ui.summary(
-            &counts,
-            duplicates.load(Ordering::Relaxed),
-            start.elapsed(),
-            false,
-        );
+        summary(&ui, &counts, duplicates, &servers, finish);
         return Err(e);
     }
     if counts.total() == 0 && finish == Finish::Complete {
         return Err(Error::Empty);
     }
-    let duplicates = duplicates.load(Ordering::Relaxed);
-    let elapsed = start.elapsed();
     if finish == Finish::Interrupted {
         ui.error("interrupted: no new lookups were started; everything that settled was written");
     }
-    ui.summary(&counts, duplicates, elapsed, finish == Finish::Interrupted);
+    summary(&ui, &counts, duplicates, &servers, finish);
+    let signal = signal.load(Ordering::Relaxed);
     Ok(RunReport {
-        exit_code: exit::for_run(&counts, config.require_mx, finish),
+        exit_code: exit::for_run(&counts, config.require_mx, finish, signal),
         counts,
         duplicates,
-        elapsed,
         finish,
     })
+}
+
+fn summary(
+    ui: &Ui,
+    counts: &Counts,
+    duplicates: u64,
+    servers: &[(Arc<str>, ServerStats)],
+    finish: Finish,
+) {
+    if finish != Finish::Abandoned {
+        ui.summary(counts, duplicates, servers);
+    }
+}
+
+/// The first signal stops new lookups, the second settles those in flight
+/// at once, the third exits at once. Remembers which signal came first.
+async fn handle_signals(
+    tx: watch::Sender<Interrupt>,
+    ui: Ui,
+    first: Arc<AtomicI32>,
+    timeout: Duration,
+) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let kinds = [
+            SignalKind::interrupt(),
+            SignalKind::terminate(),
+            SignalKind::hangup(),
+        ];
+        let mut streams = Vec::new();
+        for k in kinds {
+            match signal(k) {
+                Ok(s) => streams.push((k.as_raw_value(), s)),
+                // No signal handling: never stop early.
+                Err(_) => return,
+            }
+        }
+        let mut count = 0;
+        loop {
+            let next = futures_util::future::select_all(
+                streams
+                    .iter_mut()
+                    .map(|(n, s)| Box::pin(async move { s.recv().await.map(|_| *n) })),
+            )
+            .await
+            .0;
+            let Some(number) = next else { return };
+            count += 1;
+            let _ = first.compare_exchange(0, number, Ordering::Relaxed, Ordering::Relaxed);
+            match count {
+                1 => {
+                    ui.note(&format!(
+                        "stopping: no new lookups; waiting for those in flight (at most {}); signal again to stop now",
+                        humantime::format_duration(timeout)
+                    ));
+                    let _ = tx.send(Interrupt::Stop);
+                }
+                2 => {
+                    ui.note("stopping now: lookups in flight are reported as interrupted");
+                    let _ = tx.send(Interrupt::Abort);
+                }
+                _ => std::process::exit(i32::from(exit::for_signal(first.load(Ordering::Relaxed)))),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (tx, ui, first, timeout);
+    }
 }
 
 /// Raise the soft limit on open files as far as allowed, and refuse a
@@ -156,12 +255,19 @@ fn ensure_file_limit(concurrency: usize) -> Result<(), Error> {
     Ok(())
 }
 
-fn read_input(entries: Entries, tx: mpsc::Sender<Vec<Entry>>, error: Arc<Mutex<Option<Error>>>) {
+fn read_input(
+    mut entries: Entries,
+    tx: mpsc::Sender<Vec<Entry>>,
+    error: Arc<Mutex<Option<Error>>>,
+) {
     let mut batch = Vec::with_capacity(engine::BATCH);
-    for item in entries {
+    while let Some(item) = entries.next() {
         match item {
             Ok(entry) => {
-                if !engine::send_batched(&tx, &mut batch, Some(entry)) {
+                // Send what is read before waiting for more input, so that
+                // lines typed or piped slowly are looked up as they come.
+                let flush = !entries.ready();
+                if !engine::send_batched(&tx, &mut batch, Some(entry), flush) {
                     return;
                 }
             }
@@ -171,100 +277,36 @@ fn read_input(entries: Entries, tx: mpsc::Sender<Vec<Entry>>, error: Arc<Mutex<O
             }
         }
     }
-    engine::send_batched(&tx, &mut batch, None);
+    engine::send_batched(&tx, &mut batch, None, true);
 }
 
 fn write_results(
     mut rx: mpsc::Receiver<Vec<Settled>>,
-    mut sink: Box<dyn Sink + Send>,
+    mut sink: Box<dyn Sink>,
     ui: &Ui,
+    suspend: bool,
 ) -> io::Result<Counts> {
     let mut counts = Counts::default();
     while let Some(batch) = rx.blocking_recv() {
         for result in batch {
-            counts.add(result.outcome.status());
+            counts.record(&result);
             if let Outcome::Invalid(reason) = &result.outcome {
-                ui.error(&format!(
-                    "{}: \"{}\": {reason}",
-                    result.entry.origin, result.entry.input
-                ));
+                ui.invalid(
+                    &result.entry.origin.to_string(),
+                    &result.entry.input,
+                    reason,
+                );
             }
             ui.tick();
-            sink.settled(result)?;
+            if suspend {
+                ui.suspend(|| sink.settled(result))?;
+            } else {
+                sink.settled(result)?;
+            }
         }
     }
-    // Clear the progress line before the in-order formats print.
+    // Clear the progress line before the rest of the output.
     ui.finish();
     sink.finish()?;
     Ok(counts)
-}
-
-/// What goes to stderr: errors always, progress and the summary only on a
-/// terminal and without `--quiet`.
-#[derive(Clone)]
-struct Ui {
-    bar: Option<ProgressBar>,
-    quiet: bool,
-    start: Instant,
-}
-
-/// A run shorter than this shows no progress indicator at all.
-const PROGRESS_AFTER: Duration = Duration::from_millis(800);
-
-impl Ui {
-    fn new(progress: bool, quiet: bool) -> Ui {
-        let bar = progress.then(|| {
-            // Hidden until the run has lasted a moment: a quick lookup
-            // should print its answer and nothing else.
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} {pos} settled · {rate} · {elapsed}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner())
-                    .with_key(
-                        "rate",
-                        |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                            let _ = write!(w, "{:.0} lookups/s", s.per_sec());
-                        },
-                    ),
-            );
-            bar
-        });
-        Ui {
-            bar,
-            quiet,
-            start: Instant::now(),
-        }
-    }
-
-    fn tick(&self) {
-        if let Some(bar) = &self.bar {
-            bar.inc(1);
-            if bar.is_hidden() && !bar.is_finished() && self.start.elapsed() > PROGRESS_AFTER {
-                bar.set_draw_target(ProgressDrawTarget::stderr());
-                bar.enable_steady_tick(Duration::from_millis(120));
-            }
-        }
-    }
-
-    fn error(&self, message: &str) {
-        let line = format!("mxlookup: {message}");
-        match &self.bar {
-            Some(bar) => bar.suspend(|| eprintln!("{line}")),
-            None => eprintln!("{line}"),
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-
-    /// On a terminal always; elsewhere only after an interruption, where it
-    /// says how far the run got.
-    fn summary(&self, counts: &Counts, duplicates: u64, elapsed: Duration, interrupted: bool) {
-        if self.bar.is_some() || (interrupted && !self.quiet) {
-            eprintln!("{}", report::summary(counts, duplicates, elapsed));
-        }
-    }
 }

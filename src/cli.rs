@@ -1,10 +1,12 @@
-//! The command line as the user typed it (clap derive, no logic). These
-//! names are a contract that scripts rely on. [`crate::config`] turns it into
-//! the validated run configuration.
+//! The command line as the user typed it (clap derive, no logic beyond
+//! parsing single values). These names are a contract that scripts rely
+//! on. [`crate::config`] turns it into the validated run configuration;
+//! the library's own types know nothing of clap.
 
 use crate::report::Format;
-use crate::resolver::Engine;
+use crate::resolver::{Engine, MAX_TIMEOUT};
 use clap::{Parser, ValueEnum};
+use std::ffi::OsString;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -15,16 +17,16 @@ use std::time::Duration;
     about = "Where does mail for these domains go? Concurrent MX lookups, one result per domain.",
     after_help = "Exit status: 0 every domain got a definite answer (ok, null_mx, no_mx, nxdomain); \
 1 at least one did not (servfail, refused, timeout, error, invalid), or with --require-mx any domain \
-is not ok; 2 the run could not be done; 130 interrupted."
+is not ok; 2 the run could not be done; 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM."
 )]
 pub struct Cli {
-    /// Domains to look up; an email address contributes its domain part
+    /// Domains to look up; an email address contributes its domain part; `-` reads stdin
     #[arg(value_name = "DOMAIN")]
-    pub domains: Vec<String>,
+    pub domains: Vec<OsString>,
 
     /// Read domains from a file, one per line; `-` reads stdin; repeatable
     #[arg(short = 'f', long = "file", value_name = "PATH")]
-    pub files: Vec<String>,
+    pub files: Vec<OsString>,
 
     /// Nameserver to ask: IP, IP:PORT or [IPv6]:PORT; repeatable [default: the system's resolver configuration]
     #[arg(short = 'n', long = "nameserver", value_name = "ADDR", value_parser = parse_nameserver)]
@@ -34,37 +36,37 @@ pub struct Cli {
     #[arg(long)]
     pub tcp: bool,
 
-    /// The most one domain's lookup may take, retries included (500ms, 3s, ...)
+    /// The most one domain's lookup may take from its first query, resends and aliases included (500ms, 3s, ...)
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub timeout: Duration,
 
-    /// Extra attempts after a timeout or SERVFAIL, inside the timeout
+    /// How many more times a SERVFAIL or REFUSED answer is asked again (at the next nameserver); lost packets are resent until --timeout anyway
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=20))]
     pub retries: u32,
 
-    /// The most lookups in flight at once
+    /// The most queries in flight at once
     #[arg(short = 'c', long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub concurrency: u32,
 
-    /// The most lookups started per second, across the whole run [default: unlimited]
+    /// The most queries started per second, across the whole run [default: unlimited]
     #[arg(long, value_name = "QPS", value_parser = parse_rate)]
     pub rate: Option<f64>,
 
     /// Lookup engine: auto (wire), wire (mxlookup's own, for bulk and hostile networks), hickory (hickory-resolver)
-    #[arg(long, value_enum, default_value_t = Engine::Auto)]
-    pub engine: Engine,
+    #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
+    pub engine: EngineArg,
 
     /// Look up only shard K of N (0 <= K < N), split by a hash of the name, to share one job among machines
     #[arg(long, value_name = "K/N")]
     pub shard: Option<crate::input::Shard>,
 
-    /// Look up and report every line, even a domain seen before [default: each domain once]. Memory then stays flat, however long the input: the duplicate check costs about 10-20 bytes per domain
+    /// Look up and report every line, even a domain seen before [default: each domain once]. Memory then stays flat, however long the input: the duplicate check costs about 10-30 bytes per domain
     #[arg(long)]
     pub keep_duplicates: bool,
 
     /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
 
     /// Colour in the table: auto (only on a terminal, and not with NO_COLOR set), always, never
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
@@ -86,40 +88,110 @@ pub enum ColorChoice {
     Never,
 }
 
-/// `IP`, `IP:PORT` or `[IPv6]:PORT`; port 53 when none is given.
-pub fn parse_nameserver(s: &str) -> Result<SocketAddr, String> {
-    if let Ok(addr) = s.parse::<SocketAddr>() {
-        return Ok(addr);
-    }
-    let bare = s
-        .strip_prefix('[')
-        .and_then(|x| x.strip_suffix(']'))
-        .unwrap_or(s);
-    bare.parse::<IpAddr>()
-        .map(|ip| SocketAddr::new(ip, 53))
-        .map_err(|_| format!("'{s}' is not IP, IP:PORT or [IPv6]:PORT"))
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EngineArg {
+    Auto,
+    Wire,
+    Hickory,
 }
 
-/// `500ms`, `3s`, `1m`, or a plain number of seconds; more than zero.
+impl From<EngineArg> for Engine {
+    fn from(e: EngineArg) -> Engine {
+        match e {
+            EngineArg::Auto => Engine::Auto,
+            EngineArg::Wire => Engine::Wire,
+            EngineArg::Hickory => Engine::Hickory,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// A table for people, in input order
+    Table,
+    /// `domain  exchange` lines, in input order
+    Plain,
+    /// One JSON array, in input order
+    Json,
+    /// One JSON object per line, as results arrive
+    Ndjson,
+    /// CSV, one row per MX record, as results arrive
+    Csv,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Table => Format::Table,
+            FormatArg::Plain => Format::Plain,
+            FormatArg::Json => Format::Json,
+            FormatArg::Ndjson => Format::Ndjson,
+            FormatArg::Csv => Format::Csv,
+        }
+    }
+}
+
+/// `IP`, `IP:PORT` or `[IPv6]:PORT`; port 53 when none is given. Port 0
+/// and the unspecified address (`0.0.0.0`, `::`) are refused: nothing can
+/// answer from them.
+pub fn parse_nameserver(s: &str) -> Result<SocketAddr, String> {
+    let addr = match s.parse::<SocketAddr>() {
+        Ok(addr) => addr,
+        Err(_) => {
+            let bare = s
+                .strip_prefix('[')
+                .and_then(|x| x.strip_suffix(']'))
+                .unwrap_or(s);
+            bare.parse::<IpAddr>()
+                .map(|ip| SocketAddr::new(ip, 53))
+                .map_err(|_| format!("'{s}' is not IP, IP:PORT or [IPv6]:PORT"))?
+        }
+    };
+    if addr.port() == 0 {
+        return Err(format!(
+            "'{s}': port 0 is not a port a nameserver can listen on"
+        ));
+    }
+    if addr.ip().is_unspecified() {
+        return Err(format!(
+            "'{s}': the unspecified address is not a nameserver"
+        ));
+    }
+    Ok(addr)
+}
+
+/// The shortest `--timeout` accepted.
+pub const MIN_TIMEOUT: Duration = Duration::from_millis(1);
+
+/// `500ms`, `3s`, `1m`, or a plain number of seconds; from 1 ms to 24 h.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let range = || format!("'{s}': the timeout must be from 1ms to 24h");
     let d = match s.trim().parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::from_secs_f64(secs),
+        Ok(secs) if secs.is_finite() && secs >= 0.0 => {
+            Duration::try_from_secs_f64(secs).map_err(|_| range())?
+        }
         Ok(_) => return Err(format!("'{s}' is not a duration")),
         Err(_) => humantime::parse_duration(s.trim())
             .map_err(|e| format!("'{s}' is not a duration ({e}); try 500ms or 3s"))?,
     };
-    if d.is_zero() {
-        return Err("the timeout must be more than zero".into());
+    if !(MIN_TIMEOUT..=MAX_TIMEOUT).contains(&d) {
+        return Err(range());
     }
     Ok(d)
 }
 
-/// A positive number of lookups per second.
+/// The lowest and highest `--rate`.
+pub const RATE_RANGE: (f64, f64) = (0.001, 10_000_000.0);
+
+/// A number of queries per second, from 0.001 to 10,000,000.
 pub fn parse_rate(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
-        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        Ok(r) if (RATE_RANGE.0..=RATE_RANGE.1).contains(&r) => Ok(r),
+        Ok(r) if r.is_finite() && r > 0.0 => Err(format!(
+            "'{s}': the rate must be from 0.001 to 10000000 queries per second"
+        )),
         _ => Err(format!(
-            "'{s}' is not a positive number of lookups per second"
+            "'{s}' is not a positive number of queries per second"
         )),
     }
 }
@@ -151,19 +223,30 @@ mod tests {
             "[::1]:53".parse().unwrap()
         );
         assert!(parse_nameserver("dns.example").is_err());
+        assert!(
+            parse_nameserver("127.0.0.1:0")
+                .unwrap_err()
+                .contains("port 0")
+        );
+        assert!(
+            parse_nameserver("0.0.0.0")
+                .unwrap_err()
+                .contains("unspecified")
+        );
     }
 
     #[test]
-    fn durations_and_rates() {
+    fn durations_and_rates_have_ranges() {
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
         assert_eq!(parse_duration("3s").unwrap(), Duration::from_secs(3));
         assert_eq!(parse_duration("1.5").unwrap(), Duration::from_millis(1500));
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("soon").is_err());
+        for bad in ["0s", "soon", "1e30", "1e19", "-1", "25h", "NaN", "inf"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
         assert_eq!(parse_rate("250").unwrap(), 250.0);
-        assert!(parse_rate("0").is_err());
-        assert!(parse_rate("-3").is_err());
-        assert!(parse_rate("inf").is_err());
+        for bad in ["0", "-3", "inf", "1e-20", "1e30", "NaN"] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

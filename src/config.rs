@@ -3,7 +3,7 @@
 
 use crate::cli::{Cli, ColorChoice};
 use crate::error::Error;
-use crate::input::Source;
+use crate::input::{Shard, Source};
 use crate::report::Format;
 use crate::resolver::{Engine, Settings};
 use std::io::IsTerminal;
@@ -13,29 +13,48 @@ pub struct Config {
     pub sources: Vec<Source>,
     pub settings: Settings,
     pub engine: Engine,
-    pub shard: Option<crate::input::Shard>,
+    pub shard: Option<Shard>,
     /// Look up and report duplicate lines too, instead of remembering every name.
     pub keep_duplicates: bool,
-    /// Lookups started per second; `None` for unlimited.
+    /// Queries started per second; `None` for unlimited.
     pub rate: Option<f64>,
     pub format: Format,
     /// Colour the table.
     pub color: bool,
     pub require_mx: bool,
-    /// Show a progress indicator and the summary on stderr.
+    /// Draw a progress line on stderr (it is a terminal).
     pub progress: bool,
     /// Nothing on stderr but errors.
     pub quiet: bool,
     /// Flush stdout after every result (it is a terminal).
     pub flush_lines: bool,
+    /// The terminal's width, when stdout is one.
+    pub width: Option<usize>,
 }
 
 impl Config {
     pub fn from_cli(cli: Cli) -> Result<Config, Error> {
         let stdin_is_terminal = std::io::stdin().is_terminal();
         let mut sources = Vec::new();
-        if !cli.domains.is_empty() {
-            sources.push(Source::Args(cli.domains));
+        // DOMAIN arguments, with `-` among them meaning stdin, in order.
+        let mut args = Vec::new();
+        let mut first = 1;
+        for (i, arg) in cli.domains.into_iter().enumerate() {
+            if arg == "-" {
+                if !args.is_empty() {
+                    sources.push(Source::Args {
+                        first,
+                        args: std::mem::take(&mut args),
+                    });
+                }
+                sources.push(Source::Stdin);
+                first = i as u64 + 2;
+            } else {
+                args.push(arg);
+            }
+        }
+        if !args.is_empty() {
+            sources.push(Source::Args { first, args });
         }
         for path in &cli.files {
             sources.push(Source::open(path)?);
@@ -53,6 +72,7 @@ impl Config {
             ColorChoice::Never => false,
             ColorChoice::Auto => stdout_is_terminal && !no_color,
         };
+        let width = stdout_is_terminal.then(terminal_width).flatten();
         Ok(Config {
             sources,
             settings: Settings {
@@ -62,16 +82,34 @@ impl Config {
                 retries: cli.retries,
                 concurrency: cli.concurrency as usize,
             },
-            engine: cli.engine,
+            engine: cli.engine.into(),
             shard: cli.shard,
             keep_duplicates: cli.keep_duplicates,
             rate: cli.rate,
-            format: cli.format,
+            format: cli.format.into(),
             color,
             require_mx: cli.require_mx,
             progress: !cli.quiet && std::io::stderr().is_terminal(),
             quiet: cli.quiet,
             flush_lines: stdout_is_terminal,
+            width,
         })
     }
+}
+
+/// The terminal's width: `COLUMNS`, or what the terminal says.
+fn terminal_width() -> Option<usize> {
+    if let Some(c) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+        return Some(c);
+    }
+    #[cfg(unix)]
+    {
+        // SAFETY: TIOCGWINSZ fills a winsize struct, which we own.
+        let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+        let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0;
+        if ok && ws.ws_col > 0 {
+            return Some(usize::from(ws.ws_col));
+        }
+    }
+    None
 }

@@ -1,22 +1,33 @@
-//! Joins input, limiter and resolver: for each entry, take a permit, look
-//! up, and emit exactly one [`Settled`] result within the deadline, whatever
-//! the network does. Entries are pulled only when a permit is free, so a
-//! million-line input never becomes a million pending lookups (the role of
-//! Twisted's `Cooperator`).
+//! Joins input, limiter and work: for each entry, take a permit from the
+//! limiter, then pull the entry (work is created lazily, the role of
+//! Twisted's `Cooperator`), run the work, and emit exactly one [`Settled`]
+//! result, whatever the network does.
+//!
+//! Flow control is kept out of the results: the permit belongs to the work
+//! and is freed the moment its query settles (or earlier, when the work
+//! says so), so a slot of the limiter turns over as fast as the network
+//! answers. Results waiting for the writer are bounded separately: when
+//! too many wait, no new work starts. Work may ask more questions through
+//! the same limiter (the audit does): it holds no permit while it waits for
+//! one, so nothing deadlocks, even at `--concurrency 1`; the number of
+//! entries in progress is bounded too.
 
+use crate::audit::Report;
+use crate::audit::baseline::Change;
 use crate::input::Entry;
 use crate::limiter::{Limiter, Permit};
 use crate::name::DomainName;
 use crate::outcome::Outcome;
-use crate::resolver::MxResolver;
+use crate::resolver::{Failure, Phase};
 use futures_util::FutureExt;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 /// The one result of one entry.
@@ -24,11 +35,12 @@ use tokio::time::Instant;
 pub struct Settled {
     pub entry: Entry,
     pub outcome: Outcome,
-    /// From the start of the lookup (after the limiter let it go) to its end.
+    /// With `--audit`: the exchanges' addresses and the problems found.
+    pub audit: Option<Box<Report>>,
+    /// With `--baseline`: what changed since (set by the writer).
+    pub changes: Option<Vec<Change>>,
+    /// From the start of the work (after the limiter let it go) to its end.
     pub elapsed: Duration,
-    /// Held until the result has been written, so that results waiting for
-    /// a slow consumer count against the limiter and memory stays bounded.
-    pub(crate) _permit: Option<Permit>,
 }
 
 impl Settled {
@@ -37,8 +49,24 @@ impl Settled {
         Settled {
             entry,
             outcome,
+            audit: None,
+            changes: None,
             elapsed,
-            _permit: None,
+        }
+    }
+}
+
+/// What a piece of work came to.
+pub struct Done {
+    pub outcome: Outcome,
+    pub audit: Option<Box<Report>>,
+}
+
+impl From<Outcome> for Done {
+    fn from(outcome: Outcome) -> Done {
+        Done {
+            outcome,
+            audit: None,
         }
     }
 }
@@ -48,17 +76,34 @@ impl Settled {
 pub enum Finish {
     /// Every entry of the input settled.
     Complete,
-    /// `stop` fired: no new lookups were started, and every started one settled.
+    /// Stopped by a signal: no new work was started, and every started
+    /// entry settled (on a second signal, as `error`: interrupted).
     Interrupted,
-    /// The consumer went away (a closed pipe); results after that were dropped.
+    /// The consumer went away (a closed pipe); results after that were
+    /// dropped.
     Abandoned,
+}
+
+/// What the signal handler asks of the engine.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Interrupt {
+    #[default]
+    None,
+    /// Start nothing new; let what runs settle.
+    Stop,
+    /// Settle everything that runs now, as interrupted.
+    Abort,
 }
 
 /// Entries and results cross threads in batches of up to this many, so
 /// that a lookup costs no thread wake-up of its own.
 pub const BATCH: usize = 256;
-/// The longest a settled result waits in a part-filled batch.
-const FLUSH_AFTER: Duration = Duration::from_millis(5);
+/// Settled results the engine holds while the writer is behind; past this,
+/// no new work starts.
+const HELD: usize = 4 * BATCH;
+/// The longest a settled result waits for its batch to fill. Nothing holds
+/// a permit meanwhile.
+const FLUSH_AFTER: Duration = Duration::from_millis(2);
 
 /// Entries arriving in batches, handed out one at a time.
 pub struct Batches {
@@ -84,98 +129,214 @@ impl Batches {
     }
 }
 
-/// Send entries in batches: a batch goes when it is full, or at once when
-/// the engine has nothing queued (so a slow trickle of input is not held
-/// back). Returns false when the engine has gone.
+/// Send entries in batches: a batch goes when it is full, when the engine
+/// has nothing queued (so a slow trickle of input is not held back), or
+/// when `flush` is set (the reader is about to wait for more input).
+/// Returns false when the engine has gone.
 pub fn send_batched(
     tx: &mpsc::Sender<Vec<Entry>>,
     batch: &mut Vec<Entry>,
     entry: Option<Entry>,
+    flush: bool,
 ) -> bool {
     let last = entry.is_none();
     batch.extend(entry);
     let starving = tx.capacity() == tx.max_capacity();
-    if batch.is_empty() || !(last || starving || batch.len() >= BATCH) {
+    if batch.is_empty() || !(last || flush || starving || batch.len() >= BATCH) {
         return true;
     }
     tx.blocking_send(std::mem::take(batch)).is_ok()
 }
 
-/// Look up every entry from `input` and send one result per entry to
-/// `output`, in batches. Stops pulling input when `stop` completes; lookups
-/// already started still settle (each within `deadline`).
-pub async fn run<R: MxResolver>(
+/// The entries in progress, by slot: the engine keeps them, the work gets
+/// only the name, so that a second interrupt can still say which entries
+/// it cut short.
+struct Slab {
+    entries: Vec<Option<(Entry, Instant)>>,
+    free: Vec<usize>,
+}
+
+impl Slab {
+    fn insert(&mut self, entry: Entry) -> usize {
+        let item = Some((entry, Instant::now()));
+        match self.free.pop() {
+            Some(i) => {
+                self.entries[i] = item;
+                i
+            }
+            None => {
+                self.entries.push(item);
+                self.entries.len() - 1
+            }
+        }
+    }
+
+    fn take(&mut self, i: usize) -> Option<(Entry, Instant)> {
+        let item = self.entries.get_mut(i)?.take();
+        if item.is_some() {
+            self.free.push(i);
+        }
+        item
+    }
+}
+
+/// How much work may be in progress.
+#[derive(Clone, Debug)]
+pub struct Bounds {
+    /// Entries in progress at once.
+    pub jobs: usize,
+    /// Results the writer holds for input order (see
+    /// [`crate::report::InOrder`]); no new work starts while `max_held`
+    /// wait.
+    pub held: Arc<AtomicUsize>,
+    pub max_held: usize,
+}
+
+impl Bounds {
+    pub fn jobs(jobs: usize) -> Bounds {
+        Bounds {
+            jobs,
+            held: Arc::default(),
+            max_held: usize::MAX,
+        }
+    }
+}
+
+/// Run `work` for every entry from `input`, within `bounds`, and send one
+/// result per entry to `output`, in batches. `work` gets the entry's name
+/// and the permit it was started with.
+pub async fn run<W, F>(
     mut input: Batches,
-    resolver: Arc<R>,
     limiter: Arc<Limiter>,
-    deadline: Duration,
+    bounds: Bounds,
+    mut work: W,
     output: mpsc::Sender<Vec<Settled>>,
-    stop: impl Future<Output = ()>,
-) -> Finish {
-    let mut out = Vec::with_capacity(BATCH);
+    mut interrupt: watch::Receiver<Interrupt>,
+) -> Finish
+where
+    W: FnMut(DomainName, Permit) -> F,
+    F: Future<Output = Done>,
+{
+    let mut out: Vec<Settled> = Vec::with_capacity(BATCH);
+    let mut slab = Slab {
+        entries: Vec::new(),
+        free: Vec::new(),
+    };
+    let mut jobs = FuturesUnordered::new();
     let flush = tokio::time::sleep(FLUSH_AFTER);
     tokio::pin!(flush);
-    let mut in_flight = FuturesUnordered::new();
-    let stop = stop.fuse();
-    tokio::pin!(stop);
+    let mut flush_due = false;
     let mut stopped = false;
     let mut input_done = false;
+    let mut signals_open = true;
     // The next piece of work is one future kept across loop turns, so that
     // an entry pulled from the input is never dropped half-way.
     let mut next = Box::pin(next_work(&limiter, &mut input).fuse());
+    // The signal to wait for, kept across loop turns like `next`: making a
+    // new one each turn would register and drop a waiter every time.
+    let mut signal = Box::pin(changed_owned(interrupt.clone()));
 
     loop {
+        // A batch goes to the writer when it is full, when it has waited
+        // FLUSH_AFTER (2 ms: an interactive lookup is not kept waiting), or
+        // at the end: the writer wakes once per batch, not once per result,
+        // and no permit waits on it.
+        let idle = jobs.is_empty() && (input_done || stopped);
+        let send_now = !out.is_empty() && (out.len() >= BATCH || flush_due || idle);
+        let can_start = !input_done
+            && !stopped
+            && jobs.len() < bounds.jobs
+            && out.len() < HELD
+            && bounds.held.load(Ordering::Relaxed) < bounds.max_held;
         tokio::select! {
             biased;
-            Some(settled) = in_flight.next(), if !in_flight.is_empty() => {
-                if out.is_empty() {
-                    flush.as_mut().reset(Instant::now() + FLUSH_AFTER);
-                }
-                out.push(settled);
-                if out.len() >= BATCH && output.send(std::mem::replace(&mut out, Vec::with_capacity(BATCH))).await.is_err() {
-                    return Finish::Abandoned;
-                }
+            reserved = output.reserve(), if send_now => {
+                let Ok(permit) = reserved else { return Finish::Abandoned };
+                permit.send(std::mem::replace(&mut out, Vec::with_capacity(BATCH)));
+                flush_due = false;
             }
-            () = &mut flush, if !out.is_empty() => {
-                if output.send(std::mem::replace(&mut out, Vec::with_capacity(BATCH))).await.is_err() {
-                    return Finish::Abandoned;
+            Some((slot, done)) = jobs.next(), if !jobs.is_empty() => {
+                let done: Done = done;
+                if let Some((entry, start)) = slab.take(slot) {
+                    push(&mut out, flush.as_mut(), Settled { entry, outcome: done.outcome, audit: done.audit, changes: None, elapsed: start.elapsed() });
                 }
             }
-            () = &mut stop, if !(stopped || (input_done && in_flight.is_empty())) => {
-                stopped = true;
+            changed = &mut signal, if signals_open && !(stopped && jobs.is_empty()) => {
+                let level = if changed.is_ok() { *interrupt.borrow_and_update() } else { Interrupt::None };
+                if level >= Interrupt::Stop {
+                    stopped = true;
+                }
+                if level == Interrupt::Abort {
+                    // Settle every entry in progress now.
+                    jobs.clear();
+                    for i in 0..slab.entries.len() {
+                        if let Some((entry, start)) = slab.take(i) {
+                            let outcome = Outcome::Failed(Failure::error(Phase::Internal, "interrupted before an answer came"));
+                            push(&mut out, flush.as_mut(), Settled::new(entry, outcome, start.elapsed()));
+                        }
+                    }
+                }
+                if changed.is_err() {
+                    // The handler is gone: no more signals will come.
+                    signals_open = false;
+                }
+                drop(signal);
+                signal = Box::pin(changed_owned(interrupt.clone()));
             }
-            work = &mut next, if !input_done && !stopped => {
-                match work {
+            pulled = &mut next, if can_start => {
+                match pulled {
                     None => input_done = true,
                     Some((permit, entry)) => match &entry.name {
                         Err(reason) => {
-                            if out.is_empty() {
-                                flush.as_mut().reset(Instant::now() + FLUSH_AFTER);
-                            }
-                            out.push(Settled {
-                                outcome: Outcome::Invalid(reason.clone()),
-                                entry,
-                                elapsed: Duration::ZERO,
-                                _permit: Some(permit),
-                            });
+                            drop(permit);
+                            let outcome = Outcome::Invalid(reason.clone());
+                            push(&mut out, flush.as_mut(), Settled::new(entry, outcome, Duration::ZERO));
                         }
-                        Ok(_) => in_flight.push(settle(resolver.clone(), entry, permit, deadline)),
+                        Ok(name) => {
+                            let name = name.clone();
+                            let slot = slab.insert(entry);
+                            let job = AssertUnwindSafe(work(name, permit)).catch_unwind().map(move |r| {
+                                // A bug in the work must not lose the entry.
+                                let done = r.unwrap_or_else(|_| Done::from(Outcome::Failed(Failure::error(
+                                    Phase::Internal,
+                                    "internal error: the lookup failed unexpectedly",
+                                ))));
+                                (slot, done)
+                            });
+                            jobs.push(job);
+                        }
                     },
                 }
                 drop(next);
                 next = Box::pin(next_work(&limiter, &mut input).fuse());
             }
+            () = &mut flush, if !out.is_empty() && !flush_due => {
+                flush_due = true;
+            }
             else => break,
         }
-    }
-    if !out.is_empty() && output.send(out).await.is_err() {
-        return Finish::Abandoned;
+        if out.is_empty() && jobs.is_empty() && (input_done || stopped) {
+            break;
+        }
     }
     if stopped {
         Finish::Interrupted
     } else {
         Finish::Complete
     }
+}
+
+fn push(out: &mut Vec<Settled>, flush: std::pin::Pin<&mut tokio::time::Sleep>, settled: Settled) {
+    if out.is_empty() {
+        flush.reset(Instant::now() + FLUSH_AFTER);
+    }
+    out.push(settled);
+}
+
+/// The next change of the interrupt level (on a receiver of its own, so
+/// that the future can be kept while the engine reads the level).
+async fn changed_owned(mut rx: watch::Receiver<Interrupt>) -> Result<(), watch::error::RecvError> {
+    rx.changed().await
 }
 
 /// Take a permit, then pull the next entry, then wait for its start time.
@@ -186,34 +347,4 @@ async fn next_work(limiter: &Limiter, input: &mut Batches) -> Option<(Permit, En
         limiter.pace().await;
     }
     Some((permit, entry))
-}
-
-/// Look up a valid entry's name within the deadline.
-async fn settle<R: MxResolver>(
-    resolver: Arc<R>,
-    entry: Entry,
-    permit: Permit,
-    deadline: Duration,
-) -> Settled {
-    let start = Instant::now();
-    let outcome = match &entry.name {
-        Ok(name) => lookup(&*resolver, name, deadline).await,
-        Err(reason) => Outcome::Invalid(reason.clone()),
-    };
-    Settled {
-        entry,
-        outcome,
-        elapsed: start.elapsed(),
-        _permit: Some(permit),
-    }
-}
-
-async fn lookup<R: MxResolver>(resolver: &R, name: &DomainName, deadline: Duration) -> Outcome {
-    let lookup = AssertUnwindSafe(tokio::time::timeout(deadline, resolver.lookup(name)));
-    match lookup.catch_unwind().await {
-        Ok(Ok(outcome)) => outcome,
-        Ok(Err(_elapsed)) => Outcome::Timeout,
-        // A bug in an engine must not lose the domain.
-        Err(_panic) => Outcome::Error("internal error: the lookup failed unexpectedly".into()),
-    }
 }

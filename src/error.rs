@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {source}", crate::name::escape_text(&path.display().to_string()))]
     Input { path: PathBuf, source: io::Error },
 
     #[error("error reading {source_name}: {source}")]

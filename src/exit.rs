@@ -2,7 +2,6 @@
 //! results map to one.
 
 use crate::engine::Finish;
-use crate::outcome::Status;
 use crate::report::Counts;
 
 /// Every domain got a definite answer (`ok`, `null_mx`, `no_mx`, `nxdomain`).
@@ -13,17 +12,34 @@ pub const FAILURES: u8 = 1;
 /// The run could not be done: bad flags, unreadable input, no domains, no
 /// resolver configuration, too low a file limit.
 pub const FATAL: u8 = 2;
-/// Interrupted (SIGINT): what had settled was written out.
+/// Interrupted by SIGHUP (the terminal went away): what had settled was
+/// written out.
+pub const HANGUP: u8 = 129;
+/// Interrupted by SIGINT (Ctrl-C): what had settled was written out.
 pub const INTERRUPTED: u8 = 130;
+/// Interrupted by SIGTERM (what Kubernetes, CI runners and `timeout`
+/// send): what had settled was written out.
+pub const TERMINATED: u8 = 143;
 
-/// The exit status for a run that got as far as looking things up.
-pub fn for_run(counts: &Counts, require_mx: bool, finish: Finish) -> u8 {
+/// The status for an interruption by signal `number` (128 + the number,
+/// the shell's convention).
+pub fn for_signal(number: i32) -> u8 {
+    match number {
+        1 => HANGUP,
+        15 => TERMINATED,
+        _ => INTERRUPTED,
+    }
+}
+
+/// The exit status for a run that got as far as looking things up;
+/// `signal` is the first signal that interrupted it (0 for none).
+pub fn for_run(counts: &Counts, require_mx: bool, finish: Finish, signal: i32) -> u8 {
     match finish {
-        Finish::Interrupted => INTERRUPTED,
+        Finish::Interrupted => for_signal(signal),
         // The reader closed the pipe: stop quietly, as `| head` expects.
         Finish::Abandoned => SUCCESS,
         Finish::Complete => {
-            let not_ok = counts.total() - counts.get(Status::Ok);
+            let not_ok = counts.total() - counts.get(crate::outcome::Status::Ok);
             if counts.failures() > 0 || (require_mx && not_ok > 0) {
                 FAILURES
             } else {
@@ -36,6 +52,7 @@ pub fn for_run(counts: &Counts, require_mx: bool, finish: Finish) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::Status;
 
     fn counts(statuses: &[Status]) -> Counts {
         let mut c = Counts::default();
@@ -48,10 +65,10 @@ mod tests {
     #[test]
     fn definite_answers_succeed_and_anything_else_fails() {
         let definite = counts(&[Status::Ok, Status::NullMx, Status::NoMx, Status::Nxdomain]);
-        assert_eq!(for_run(&definite, false, Finish::Complete), SUCCESS);
-        assert_eq!(for_run(&definite, true, Finish::Complete), FAILURES);
+        assert_eq!(for_run(&definite, false, Finish::Complete, 0), SUCCESS);
+        assert_eq!(for_run(&definite, true, Finish::Complete, 0), FAILURES);
         assert_eq!(
-            for_run(&counts(&[Status::Ok]), true, Finish::Complete),
+            for_run(&counts(&[Status::Ok]), true, Finish::Complete, 0),
             SUCCESS
         );
         for bad in [
@@ -62,14 +79,22 @@ mod tests {
             Status::Invalid,
         ] {
             assert_eq!(
-                for_run(&counts(&[Status::Ok, bad]), false, Finish::Complete),
+                for_run(&counts(&[Status::Ok, bad]), false, Finish::Complete, 0),
                 FAILURES,
                 "{bad}"
             );
         }
-        assert_eq!(for_run(&definite, false, Finish::Interrupted), INTERRUPTED);
         assert_eq!(
-            for_run(&counts(&[Status::Timeout]), false, Finish::Abandoned),
+            for_run(&definite, false, Finish::Interrupted, 2),
+            INTERRUPTED
+        );
+        assert_eq!(
+            for_run(&definite, false, Finish::Interrupted, 15),
+            TERMINATED
+        );
+        assert_eq!(for_run(&definite, false, Finish::Interrupted, 1), HANGUP);
+        assert_eq!(
+            for_run(&counts(&[Status::Timeout]), false, Finish::Abandoned, 0),
             SUCCESS
         );
     }

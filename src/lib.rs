@@ -2,12 +2,14 @@
 //! behind one shared limiter, exactly one settled result per domain.
 //!
 //! The pieces, in the order data flows through them: [`input`] (lazy
-//! entries), [`limiter`] (one per run), [`resolver`] (the only module that
-//! knows hickory), [`engine`] (permit, lookup, settle), [`report`] (sinks and
-//! summary), and [`exit`] (the exit status). [`lookup_all`] is the whole
-//! pipeline as one call.
+//! entries), [`limiter`] (one per run), [`resolver`] (questions to typed
+//! answers; the only module that knows hickory), [`engine`] (permit, work,
+//! settle), [`audit`] (what delivery would use, and its problems),
+//! [`report`] (sinks and summary), [`ui`] (stderr) and [`exit`] (the exit
+//! status). [`lookup_all`] is the whole pipeline as one call.
 
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod engine;
@@ -19,6 +21,7 @@ pub mod name;
 pub mod outcome;
 pub mod report;
 pub mod resolver;
+pub mod ui;
 
 pub use engine::{Finish, Settled};
 pub use error::Error;
@@ -26,14 +29,14 @@ pub use input::Entry;
 pub use limiter::Limiter;
 pub use name::DomainName;
 pub use outcome::{Mx, Outcome, Status};
-pub use resolver::{HickoryResolver, MxResolver, Settings};
+pub use resolver::{HickoryResolver, RecordType, Resolver, Settings, WireResolver};
 
 use std::sync::Arc;
-use std::time::Duration;
 
-/// Look up every domain with at most `limiter.concurrency()` lookups at once
-/// and return one settled result per distinct domain, in input order.
-/// Each lookup ends within `deadline`.
+/// Look up the MX records of every domain, with at most
+/// `limiter.concurrency()` queries in flight, and return one settled result
+/// per distinct domain, in input order. Each lookup ends within the
+/// resolver's timeout from its first query.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), mxlookup::Error> {
@@ -42,21 +45,20 @@ use std::time::Duration;
 ///     nameservers: vec!["127.0.0.1:5353".parse().unwrap()],
 ///     ..Default::default()
 /// };
-/// let resolver = Arc::new(mxlookup::HickoryResolver::new(&settings)?);
+/// let resolver = Arc::new(mxlookup::WireResolver::new(&settings)?);
 /// let limiter = Arc::new(mxlookup::Limiter::new(32, None));
-/// for r in mxlookup::lookup_all(["example.com", "example.org"], resolver, limiter, settings.timeout).await {
+/// for r in mxlookup::lookup_all(["example.com", "example.org"], resolver, limiter).await {
 ///     println!("{} {} {:?}", r.entry.display_name(), r.outcome.status(), r.outcome.mx());
 /// }
 /// # Ok(()) }
 /// ```
-pub async fn lookup_all<R: MxResolver>(
+pub async fn lookup_all<R: Resolver>(
     domains: impl IntoIterator<Item = impl Into<String>>,
     resolver: Arc<R>,
     limiter: Arc<Limiter>,
-    deadline: Duration,
 ) -> Vec<Settled> {
     let args: Vec<String> = domains.into_iter().map(Into::into).collect();
-    let entries: Vec<Entry> = input::Entries::new(vec![input::Source::Args(args)])
+    let entries: Vec<Entry> = input::Entries::new(vec![input::Source::args(args)])
         .filter_map(Result::ok)
         .collect();
     let (entry_tx, entry_rx) = tokio::sync::mpsc::channel(1);
@@ -64,21 +66,31 @@ pub async fn lookup_all<R: MxResolver>(
     let _ = entry_tx.try_send(entries);
     drop(entry_tx);
     let (result_tx, mut result_rx) = tokio::sync::mpsc::channel(8);
+    let (_interrupt_tx, interrupt_rx) = tokio::sync::watch::channel(engine::Interrupt::None);
+    let concurrency = limiter.concurrency();
+    let work = move |name: DomainName, permit| {
+        let resolver = resolver.clone();
+        async move {
+            let reply = resolver.resolve(&name, RecordType::MX).await;
+            drop(permit);
+            engine::Done::from(match reply {
+                Ok(a) => Outcome::Answered(a),
+                Err(f) => Outcome::Failed(f),
+            })
+        }
+    };
     let engine = engine::run(
         engine::Batches::new(entry_rx),
-        resolver,
         limiter,
-        deadline,
+        engine::Bounds::jobs(concurrency),
+        work,
         result_tx,
-        std::future::pending(),
+        interrupt_rx,
     );
     let collect = async {
         let mut results = Vec::new();
         while let Some(batch) = result_rx.recv().await {
-            for mut r in batch {
-                r._permit = None;
-                results.push(r);
-            }
+            results.extend(batch);
         }
         results
     };

@@ -1,7 +1,8 @@
 //! Domain names as mxlookup prints and compares them: lower-case ASCII
 //! presentation form, no trailing dot, and every byte that is not a letter,
 //! digit, hyphen or underscore escaped (`\.`, `\\`, `\DDD`), so that nothing
-//! read from the network or from input can move a terminal's cursor.
+//! read from the network or from input can move a terminal's cursor. Also
+//! [`escape_text`], the one sanitiser for any other text that is echoed.
 
 use std::fmt;
 
@@ -29,18 +30,90 @@ impl DomainName {
         Ok(DomainName::from_labels(labels.iter().map(Vec::as_slice)))
     }
 
-    /// Build the canonical form from raw labels (not including the root).
+    /// Build the canonical form from raw labels (not including the root);
+    /// no labels at all is the root, `"."`.
     pub fn from_labels<'a>(labels: impl IntoIterator<Item = &'a [u8]>) -> DomainName {
-        let mut labels = labels.into_iter().peekable();
-        if labels.peek().is_none() {
-            return DomainName(Box::from(""));
-        }
         DomainName(presentation(labels).into_boxed_str())
+    }
+
+    /// The root name, `"."`: the exchange of a null MX (RFC 7505).
+    pub fn root() -> DomainName {
+        DomainName(Box::from("."))
+    }
+
+    pub fn is_root(&self) -> bool {
+        &*self.0 == "."
+    }
+
+    /// Build the canonical form from a name in wire form (length-prefixed
+    /// labels ending with the root octet, no compression).
+    pub fn from_wire(wire: &[u8]) -> DomainName {
+        // The usual case: lower-case letters, digits, `-` and `_` only. The
+        // name is then its wire form with the inner length octets turned
+        // into dots.
+        let mut end = 0;
+        let mut plain = true;
+        while let Some(&len) = wire.get(end) {
+            let Some(label) = wire.get(end + 1..end + 1 + usize::from(len)) else {
+                plain = false;
+                break;
+            };
+            if len == 0 {
+                break;
+            }
+            plain &= label
+                .iter()
+                .all(|&b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_'));
+            end += 1 + usize::from(len);
+        }
+        if plain && end > 0 {
+            let mut out = wire[1..end].to_vec();
+            let mut dot = usize::from(wire[0]);
+            while dot < out.len() {
+                let next = dot + 1 + usize::from(out[dot]);
+                out[dot] = b'.';
+                dot = next;
+            }
+            return DomainName::from_presentation(ascii_string(out));
+        }
+        // A name with nothing to escape is exactly this long.
+        let mut out = Vec::with_capacity(wire.len().saturating_sub(2).max(1));
+        for label in wire_labels(wire) {
+            if !out.is_empty() {
+                out.push(b'.');
+            }
+            escape_bytes(&mut out, label);
+        }
+        DomainName::from_presentation(ascii_string(out))
+    }
+
+    /// Wrap a name already in canonical presentation form (made by
+    /// [`escape_bytes`] from raw labels); empty is the root.
+    pub(crate) fn from_presentation(mut text: String) -> DomainName {
+        if text.is_empty() {
+            text.push('.');
+        }
+        DomainName(text.into_boxed_str())
     }
 
     /// Append the wire form of the name: length-prefixed labels, then the
     /// root. Reads the canonical form directly, without allocating.
     pub fn write_wire(&self, out: &mut Vec<u8>) -> Result<(), String> {
+        if self.is_root() {
+            out.push(0);
+            return Ok(());
+        }
+        let bytes = self.0.as_bytes();
+        if !bytes.contains(&b'\\') {
+            // Nothing escaped: the labels are the text between the dots,
+            // already checked to fit when the name was made.
+            for label in bytes.split(|&b| b == b'.') {
+                out.push(label.len() as u8);
+                out.extend_from_slice(label);
+            }
+            out.push(0);
+            return Ok(());
+        }
         let start = out.len();
         let mut len_at = out.len();
         out.push(0);
@@ -85,9 +158,32 @@ impl DomainName {
 
     /// Raw labels, unescaped, for building a wire-format name.
     pub fn labels(&self) -> Vec<Vec<u8>> {
+        if self.is_root() {
+            return Vec::new();
+        }
         // The canonical form always parses: it was made by `escape_label`.
         parse_labels(&self.0).unwrap_or_default()
     }
+
+    /// The name in wire form.
+    pub fn to_wire(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.0.len() + 2);
+        // A canonical name always fits: it was checked when it was made.
+        let _ = self.write_wire(&mut out);
+        out
+    }
+}
+
+/// The labels of a name in wire form, stopping at the root octet or at
+/// anything malformed.
+pub fn wire_labels(wire: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = wire;
+    std::iter::from_fn(move || {
+        let (&len, tail) = rest.split_first()?;
+        let label = tail.get(..usize::from(len)).filter(|l| !l.is_empty())?;
+        rest = &tail[label.len()..];
+        Some(label)
+    })
 }
 
 impl fmt::Display for DomainName {
@@ -96,46 +192,69 @@ impl fmt::Display for DomainName {
     }
 }
 
-/// Append one label in canonical escaped form.
-pub fn escape_label(out: &mut String, label: &[u8]) {
+/// Append one label in canonical escaped form, as ASCII bytes.
+fn escape_bytes(out: &mut Vec<u8>, label: &[u8]) {
+    // The usual case: a label of lower-case letters, digits, `-`, `_`.
+    if label
+        .iter()
+        .all(|&b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_'))
+    {
+        out.extend_from_slice(label);
+        return;
+    }
     for &b in label {
         match b {
-            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => out.push(b as char),
-            b'A'..=b'Z' => out.push(b.to_ascii_lowercase() as char),
-            b'.' => out.push_str("\\."),
-            b'\\' => out.push_str("\\\\"),
-            _ => {
-                out.push('\\');
-                out.push((b'0' + b / 100) as char);
-                out.push((b'0' + b / 10 % 10) as char);
-                out.push((b'0' + b % 10) as char);
-            }
+            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => out.push(b),
+            b'A'..=b'Z' => out.push(b.to_ascii_lowercase()),
+            b'.' => out.extend_from_slice(b"\\."),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            _ => out.extend_from_slice(&[b'\\', b'0' + b / 100, b'0' + b / 10 % 10, b'0' + b % 10]),
         }
+    }
+}
+
+/// Bytes that [`escape_bytes`] wrote, as a string.
+fn ascii_string(bytes: Vec<u8>) -> String {
+    debug_assert!(bytes.is_ascii());
+    #[allow(unsafe_code)]
+    // SAFETY: `escape_bytes` writes only ASCII bytes (letters, digits, `-`,
+    // `_`, `.`, `\\`), and ASCII is valid UTF-8. This is the hot path of
+    // every answer read; validating again costs as much as the escaping.
+    unsafe {
+        String::from_utf8_unchecked(bytes)
     }
 }
 
 /// Presentation form of a name given as raw labels; the root is `"."`.
 pub fn presentation<'a>(labels: impl IntoIterator<Item = &'a [u8]>) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
     for (i, label) in labels.into_iter().enumerate() {
         if i > 0 {
-            out.push('.');
+            out.push(b'.');
         }
-        escape_label(&mut out, label);
+        escape_bytes(&mut out, label);
     }
     if out.is_empty() {
-        out.push('.');
+        out.push(b'.');
     }
-    out
+    ascii_string(out)
 }
 
 /// Make arbitrary text safe for a terminal: control characters (C0, DEL,
-/// C1) and the Unicode bidi/format controls become `\u{..}` escapes.
+/// C1) and every invisible, format or bidi character (see [`is_invisible`])
+/// become `\u{..}` escapes. Everything mxlookup echoes goes through here or
+/// through [`presentation`]: input lines, file names, messages from the
+/// network.
 pub fn escape_text(text: &str) -> String {
+    use std::fmt::Write as _;
+    // The usual case: printable ASCII, nothing to escape.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return text.to_string();
+    }
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if c.is_control() || is_format_control(c) {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        if is_invisible(c) {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
         } else {
             out.push(c);
         }
@@ -143,8 +262,28 @@ pub fn escape_text(text: &str) -> String {
     out
 }
 
-fn is_format_control(c: char) -> bool {
-    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+/// A character that a terminal would not show as itself: controls (C0,
+/// DEL, C1), the line and paragraph separators, and the format characters
+/// that hide text or reorder it (soft hyphen, Arabic letter mark, Mongolian
+/// vowel separator, zero-width and bidi controls, word joiners and
+/// invisible operators, variation selectors, the byte-order mark,
+/// interlinear annotations and the tag characters). The list follows fd's
+/// `sanitize.rs`, and adds the fillers that render blank.
+pub fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{00ad}' | '\u{034f}' | '\u{061c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
+            | '\u{180b}'..='\u{180f}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{206f}'
+            | '\u{3164}'
+            | '\u{fe00}'..='\u{fe0f}'
+            | '\u{feff}'
+            | '\u{ffa0}'
+            | '\u{fff0}'..='\u{fffb}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0000}'..='\u{e0fff}')
 }
 
 /// Split presentation form into raw labels, checking the RFC 1035 limits.
@@ -233,7 +372,7 @@ fn describe_bad_char(text: &str, at: usize) -> String {
     let shown = match c {
         ' ' => "a space".to_string(),
         '\t' => "a tab".to_string(),
-        c if c.is_control() || is_format_control(c) => {
+        c if is_invisible(c) => {
             format!("the control character \\u{{{:x}}}", c as u32)
         }
         c => format!("'{c}'"),
@@ -339,6 +478,72 @@ mod tests {
         assert_eq!(
             escape_text("a\u{1b}[31mb\u{202e}c"),
             "a\\u{1b}[31mb\\u{202e}c"
+        );
+    }
+
+    #[test]
+    fn escape_text_covers_every_invisible_and_bidi_character() {
+        for c in [
+            '\u{00ad}',
+            '\u{061c}',
+            '\u{180e}',
+            '\u{200b}',
+            '\u{200e}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{202a}',
+            '\u{2060}',
+            '\u{2066}',
+            '\u{206f}',
+            '\u{feff}',
+            '\u{fff9}',
+            '\u{fffb}',
+            '\u{e0001}',
+            '\u{e0041}',
+            '\u{e007f}',
+            '\u{85}',
+            '\u{9b}',
+        ] {
+            let escaped = escape_text(&format!("a{c}b"));
+            assert_eq!(
+                escaped,
+                format!("a\\u{{{:x}}}b", c as u32),
+                "{:x}",
+                c as u32
+            );
+        }
+        // Ordinary letters of any script stay as they are.
+        assert_eq!(escape_text("bücher 例え ÉCOLE"), "bücher 例え ÉCOLE");
+    }
+
+    #[test]
+    fn names_from_the_wire_are_escaped_ascii() {
+        let wire = b"\x03M\xffx\x04a.\\b\x00";
+        let n = DomainName::from_wire(wire);
+        assert_eq!(n.as_str(), "m\\255x.a\\.\\\\b");
+        assert_eq!(DomainName::parse_ascii(n.as_str()).unwrap(), n);
+        let mut all = vec![255u8];
+        all.extend(0..=254u8);
+        let mut w = vec![63];
+        w.extend_from_slice(&all[..63]);
+        w.push(0);
+        assert!(DomainName::from_wire(&w).as_str().is_ascii());
+    }
+
+    #[test]
+    fn the_root_has_a_name_and_a_wire_form() {
+        let root = DomainName::root();
+        assert_eq!(root.as_str(), ".");
+        assert!(root.is_root());
+        assert_eq!(root.to_wire(), vec![0]);
+        assert!(root.labels().is_empty());
+        assert_eq!(DomainName::from_wire(&[0]), root);
+        let n = DomainName::from_wire(b"\x02Mx\x07Example\x00");
+        assert_eq!(n.as_str(), "mx.example");
+        assert_eq!(n.to_wire(), b"\x02mx\x07example\x00");
+        assert!(
+            DomainName::parse_ascii(".").is_err(),
+            "the root is not a domain to look up"
         );
     }
 }

@@ -1,11 +1,22 @@
 //! The settled result of one domain, and the status vocabulary that every
-//! output format, the summary and the exit code share.
+//! output format, the summary and the exit code share. The list of
+//! statuses is written once, here ([`Status::ALL`]); everything else
+//! derives from it.
+//!
+//! Null MX (RFC 7505 §3): a domain that accepts no mail publishes exactly
+//! one MX record, preference 0, exchange `.`. Only that shape is `null_mx`
+//! (a record repeated in the answer is one record). Any other MX set that
+//! holds `.` (`MX 10 .`, or `0 .` beside real exchanges) is reported as it
+//! was published, status `ok` with `.` among the exchanges; `--audit`
+//! flags it `invalid_null_mx`.
 
-use serde::Serialize;
+use crate::name::DomainName;
+use crate::resolver::{Answer, Failure, Phase, Rdata};
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// One word per kind of result. The order is the order the summary uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// One or more MX records.
@@ -57,6 +68,11 @@ impl Status {
         }
     }
 
+    /// The status named `s`, as every format writes it.
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
     /// A definite answer: the DNS said something true about the domain.
     /// Anything else means we do not know where its mail goes.
     pub fn is_definite(self) -> bool {
@@ -64,6 +80,21 @@ impl Status {
             self,
             Status::Ok | Status::NullMx | Status::NoMx | Status::Nxdomain
         )
+    }
+
+    /// What the status means, for people (the table, `--help`).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Status::Ok => "MX records",
+            Status::NullMx => "accepts no mail (null MX)",
+            Status::NoMx => "no MX records",
+            Status::Nxdomain => "no such domain",
+            Status::Servfail => "the server failed (SERVFAIL)",
+            Status::Refused => "the server refused the query (REFUSED)",
+            Status::Timeout => "no answer within the deadline",
+            Status::Error => "another failure",
+            Status::Invalid => "not a domain name",
+        }
     }
 }
 
@@ -73,70 +104,73 @@ impl fmt::Display for Status {
     }
 }
 
-/// One MX record, as printed: the exchange is in escaped ASCII presentation
-/// form without the trailing dot (see [`crate::name`]).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// One MX record: the exchange is a name, escaped only when written.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Mx {
     pub preference: u16,
-    pub exchange: String,
+    pub exchange: DomainName,
 }
 
-/// What one lookup came to. A failed domain is data, not an `Err`.
+/// What one domain's lookup came to. A failed domain is data, not an `Err`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// MX records, sorted by preference then exchange.
-    Ok(Vec<Mx>),
-    NullMx,
-    NoMx,
-    Nxdomain,
-    Servfail,
-    Refused,
-    Timeout,
-    /// Any other failure, with a message that is already safe to print.
-    Error(String),
+    /// The DNS answered: MX records, NODATA or NXDOMAIN, with the evidence
+    /// (aliases, TTL, AD bit, server).
+    Answered(Answer),
+    /// No answer: the kind, the phase, and a message.
+    Failed(Failure),
     /// The input was not a domain name, with the reason.
     Invalid(String),
 }
 
 impl Outcome {
-    /// Classify the MX records of an answer (owner names already matched by
-    /// the caller). `exchanges` yields (preference, exchange) where the
-    /// exchange is in presentation form and `"."` is the root.
-    pub fn from_mx(records: impl IntoIterator<Item = Mx>) -> Outcome {
-        let mut mx: Vec<Mx> = records.into_iter().collect();
-        if mx.is_empty() {
-            return Outcome::NoMx;
-        }
-        // RFC 7505: a null MX is the only MX of the domain and points at the
-        // root. A root exchange mixed with real ones is a misconfiguration,
-        // so it is reported as it is, among the others.
-        if mx.len() == 1 && mx[0].exchange == "." {
-            return Outcome::NullMx;
-        }
-        mx.sort();
-        mx.dedup();
-        Outcome::Ok(mx)
-    }
-
     pub fn status(&self) -> Status {
         match self {
-            Outcome::Ok(_) => Status::Ok,
-            Outcome::NullMx => Status::NullMx,
-            Outcome::NoMx => Status::NoMx,
-            Outcome::Nxdomain => Status::Nxdomain,
-            Outcome::Servfail => Status::Servfail,
-            Outcome::Refused => Status::Refused,
-            Outcome::Timeout => Status::Timeout,
-            Outcome::Error(_) => Status::Error,
+            Outcome::Answered(a) => answer_status(a),
+            Outcome::Failed(f) => f.status(),
             Outcome::Invalid(_) => Status::Invalid,
         }
     }
 
-    /// The MX records; empty unless the status is `ok`.
-    pub fn mx(&self) -> &[Mx] {
-        match self {
-            Outcome::Ok(mx) => mx,
+    /// The MX records (preference, exchange), sorted by preference then
+    /// exchange; none unless the status is `ok`.
+    pub fn mx_records(&self) -> impl Iterator<Item = (u16, &DomainName)> + '_ {
+        let records = match self {
+            Outcome::Answered(a) if answer_status(a) == Status::Ok => &a.records[..],
             _ => &[],
+        };
+        records.iter().filter_map(|r| match r {
+            Rdata::Mx {
+                preference,
+                exchange,
+            } => Some((*preference, exchange)),
+            _ => None,
+        })
+    }
+
+    /// The MX records as values.
+    pub fn mx(&self) -> Vec<Mx> {
+        self.mx_records()
+            .map(|(preference, exchange)| Mx {
+                preference,
+                exchange: exchange.clone(),
+            })
+            .collect()
+    }
+
+    /// Which part of the conversation failed, for a failure.
+    pub fn phase(&self) -> Option<Phase> {
+        match self {
+            Outcome::Failed(f) => Some(f.phase),
+            _ => None,
+        }
+    }
+
+    /// The answer and its evidence, if the DNS answered.
+    pub fn answer(&self) -> Option<&Answer> {
+        match self {
+            Outcome::Answered(a) => Some(a),
+            _ => None,
         }
     }
 
@@ -144,11 +178,9 @@ impl Outcome {
     /// `None` for `ok`, `null_mx`, `no_mx` and `nxdomain`.
     pub fn error(&self) -> Option<&str> {
         match self {
-            Outcome::Ok(_) | Outcome::NullMx | Outcome::NoMx | Outcome::Nxdomain => None,
-            Outcome::Servfail => Some("the server failed (SERVFAIL)"),
-            Outcome::Refused => Some("the server refused the query (REFUSED)"),
-            Outcome::Timeout => Some("no answer within the deadline"),
-            Outcome::Error(m) | Outcome::Invalid(m) => Some(m),
+            Outcome::Answered(_) => None,
+            Outcome::Failed(f) => Some(&f.message),
+            Outcome::Invalid(m) => Some(m),
         }
     }
 
@@ -156,12 +188,27 @@ impl Outcome {
     /// where there is no exchange to show.
     pub fn describe(&self) -> &str {
         match self {
-            Outcome::Ok(_) => "",
-            Outcome::NullMx => "accepts no mail (null MX)",
-            Outcome::NoMx => "no MX records",
-            Outcome::Nxdomain => "no such domain",
+            Outcome::Answered(a) => match answer_status(a) {
+                Status::Ok => "",
+                s => s.meaning(),
+            },
             other => other.error().unwrap_or(""),
         }
+    }
+}
+
+/// The status of an MX answer (see the module's note on null MX).
+fn answer_status(a: &Answer) -> Status {
+    match &a.records[..] {
+        [] if a.nxdomain => Status::Nxdomain,
+        [] => Status::NoMx,
+        [
+            Rdata::Mx {
+                preference: 0,
+                exchange,
+            },
+        ] if exchange.is_root() => Status::NullMx,
+        _ => Status::Ok,
     }
 }
 
@@ -169,33 +216,46 @@ impl Outcome {
 mod tests {
     use super::*;
 
-    fn mx(p: u16, e: &str) -> Mx {
-        Mx {
+    fn answer(records: Vec<Rdata>, nxdomain: bool) -> Outcome {
+        Outcome::Answered(Answer {
+            nxdomain,
+            aliases: Vec::new(),
+            records,
+            ttl: None,
+            authenticated: false,
+            server: None,
+        })
+    }
+
+    fn mx(p: u16, e: &str) -> Rdata {
+        Rdata::Mx {
             preference: p,
-            exchange: e.to_string(),
+            exchange: if e == "." {
+                DomainName::root()
+            } else {
+                DomainName::parse_ascii(e).unwrap()
+            },
         }
     }
 
     #[test]
-    fn sorts_by_preference_then_exchange_and_drops_repeats() {
-        let got = Outcome::from_mx([mx(20, "b"), mx(10, "z"), mx(10, "a"), mx(20, "b")]);
-        assert_eq!(
-            got,
-            Outcome::Ok(vec![mx(10, "a"), mx(10, "z"), mx(20, "b")])
-        );
-    }
-
-    #[test]
-    fn null_mx_only_when_alone() {
-        assert_eq!(Outcome::from_mx([mx(0, ".")]), Outcome::NullMx);
-        let mixed = Outcome::from_mx([mx(0, "."), mx(10, "mx")]);
+    fn null_mx_is_exactly_one_record_zero_dot() {
+        assert_eq!(answer(vec![mx(0, ".")], false).status(), Status::NullMx);
+        assert_eq!(answer(vec![mx(0, ".")], false).mx().len(), 0);
+        // Any other shape is reported as published.
+        let ten_dot = answer(vec![mx(10, ".")], false);
+        assert_eq!(ten_dot.status(), Status::Ok);
+        assert_eq!(ten_dot.mx()[0].exchange.as_str(), ".");
+        let mixed = answer(vec![mx(0, "."), mx(10, "mx.example")], false);
         assert_eq!(mixed.status(), Status::Ok);
         assert_eq!(mixed.mx().len(), 2);
-        assert_eq!(Outcome::from_mx([]), Outcome::NoMx);
+        assert_eq!(answer(vec![], false).status(), Status::NoMx);
+        assert_eq!(answer(vec![], true).status(), Status::Nxdomain);
+        assert_eq!(answer(vec![], true).describe(), "no such domain");
     }
 
     #[test]
-    fn definite_statuses() {
+    fn definite_statuses_and_names() {
         let definite: Vec<_> = Status::ALL.iter().filter(|s| s.is_definite()).collect();
         assert_eq!(
             definite,
@@ -206,9 +266,10 @@ mod tests {
                 &Status::Nxdomain
             ]
         );
-        assert_eq!(
-            serde_json::to_string(&Status::NullMx).unwrap(),
-            "\"null_mx\""
-        );
+        for s in Status::ALL {
+            assert_eq!(Status::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert_eq!(Status::parse("fine"), None);
     }
 }

@@ -421,7 +421,14 @@ fn every_format_has_one_entry_per_input_domain() {
     let mut reader = csv::Reader::from_reader(csv_out.stdout.as_slice());
     assert_eq!(
         reader.headers().unwrap(),
-        vec!["domain", "status", "preference", "exchange", "error"]
+        vec![
+            "domain",
+            "status",
+            "preference",
+            "exchange",
+            "error",
+            "source"
+        ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(

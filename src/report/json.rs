@@ -1,42 +1,103 @@
-//! JSON and NDJSON: one object per domain with the fixed keys `domain`,
-//! `status`, `mx` and `error`, plus `input` (the text as written) and
-//! `source` (where it was written). A contract: change it only on purpose.
+//! JSON and NDJSON: one object per domain ([`Record`]). NDJSON writes each
+//! as it settles; JSON is one array in input order, streamed.
 
-use super::Sink;
+use super::order::Ordered;
+use super::{Record, Sink};
 use crate::engine::Settled;
-use crate::outcome::{Mx, Status};
-use serde::Serialize;
 use std::io::{self, BufWriter, Write};
 
-#[derive(Serialize)]
-struct Record<'a> {
-    domain: &'a str,
-    status: Status,
-    mx: &'a [Mx],
-    error: Option<&'a str>,
-    input: &'a str,
-    #[serde(serialize_with = "serialize_display")]
-    source: &'a crate::input::Origin,
-}
-
-fn serialize_display<S: serde::Serializer, T: std::fmt::Display>(
-    v: &T,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    s.collect_str(v)
-}
-
-/// Write one result as a JSON object (no newline).
+/// Write one result as a JSON object (no newline): the bytes
+/// `serde_json` writes for [`Record::of`] (a test holds the two together),
+/// written directly, because escaping every key a character at a time
+/// costs more than the rest of the lookup.
 pub fn write_record<W: Write>(out: &mut W, r: &Settled) -> io::Result<()> {
-    let record = Record {
-        domain: r.entry.display_name(),
-        status: r.outcome.status(),
-        mx: r.outcome.mx(),
-        error: r.outcome.error(),
-        input: &r.entry.input,
-        source: &r.entry.origin,
-    };
-    serde_json::to_writer(out, &record).map_err(io::Error::from)
+    if r.audit.is_some() || r.changes.is_some() {
+        return serde_json::to_writer(out, &Record::of(r)).map_err(io::Error::from);
+    }
+    let mut buf = Vec::with_capacity(256);
+    buf.extend_from_slice(b"{\"domain\":");
+    string(&mut buf, r.entry.display_name());
+    buf.extend_from_slice(b",\"status\":\"");
+    buf.extend_from_slice(r.outcome.status().as_str().as_bytes());
+    buf.extend_from_slice(b"\",\"mx\":[");
+    let mut int = itoa::Buffer::new();
+    for (i, (preference, exchange)) in r.outcome.mx_records().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(b"{\"preference\":");
+        buf.extend_from_slice(int.format(preference).as_bytes());
+        buf.extend_from_slice(b",\"exchange\":");
+        string(&mut buf, exchange.as_str());
+        buf.push(b'}');
+    }
+    buf.extend_from_slice(b"],\"error\":");
+    match r.outcome.error() {
+        Some(e) => string(&mut buf, e),
+        None => buf.extend_from_slice(b"null"),
+    }
+    buf.extend_from_slice(b",\"input\":");
+    string(&mut buf, &r.entry.input);
+    buf.extend_from_slice(b",\"source\":");
+    if &*r.entry.origin.source == "argument" {
+        buf.extend_from_slice(b"\"argument ");
+        buf.extend_from_slice(int.format(r.entry.origin.line).as_bytes());
+        buf.push(b'"');
+    } else {
+        // "FILE:LINE": the file's name escaped, then the number.
+        string(&mut buf, &r.entry.origin.source);
+        buf.pop();
+        buf.push(b':');
+        buf.extend_from_slice(int.format(r.entry.origin.line).as_bytes());
+        buf.push(b'"');
+    }
+    let answer = r.outcome.answer();
+    buf.extend_from_slice(b",\"ttl\":");
+    match answer.and_then(|a| a.ttl) {
+        Some(t) => buf.extend_from_slice(int.format(t).as_bytes()),
+        None => buf.extend_from_slice(b"null"),
+    }
+    buf.extend_from_slice(b",\"server\":");
+    match answer.and_then(|a| a.server.as_deref()) {
+        Some(s) => string(&mut buf, s),
+        None => buf.extend_from_slice(b"null"),
+    }
+    buf.extend_from_slice(b",\"time_ms\":");
+    let ms = (r.elapsed.as_secs_f64() * 1e6).round() / 1e3;
+    // serde_json writes floats with ryu, the shortest form that reads back.
+    serde_json::to_writer(&mut buf, &ms).map_err(io::Error::from)?;
+    if let Some(a) = answer.filter(|a| !a.aliases.is_empty()) {
+        buf.extend_from_slice(b",\"aliases\":[");
+        for (i, n) in a.aliases.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            string(&mut buf, n.as_str());
+        }
+        buf.push(b']');
+    }
+    if let Some(phase) = r.outcome.phase() {
+        buf.extend_from_slice(b",\"phase\":\"");
+        buf.extend_from_slice(phase.as_str().as_bytes());
+        buf.push(b'"');
+    }
+    buf.push(b'}');
+    out.write_all(&buf)
+}
+
+/// A JSON string, escaped as serde_json escapes it.
+fn string(buf: &mut Vec<u8>, s: &str) {
+    buf.push(b'"');
+    let bytes = s.as_bytes();
+    if bytes.iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\') {
+        buf.extend_from_slice(bytes);
+    } else {
+        // Rare (names with escapes, messages with quotes): serde_json's own
+        // escaping, minus the quotes it adds.
+        let quoted = serde_json::to_vec(s).unwrap_or_default();
+        buf.extend_from_slice(&quoted[1..quoted.len().saturating_sub(1)]);
+    }
+    buf.push(b'"');
 }
 
 /// One object per line, written as each result arrives.
@@ -54,7 +115,7 @@ impl<W: Write> NdjsonSink<W> {
     }
 }
 
-impl<W: Write> Sink for NdjsonSink<W> {
+impl<W: Write + Send> Sink for NdjsonSink<W> {
     fn settled(&mut self, r: Settled) -> io::Result<()> {
         write_record(&mut self.out, &r)?;
         self.out.write_all(b"\n")?;
@@ -69,26 +130,61 @@ impl<W: Write> Sink for NdjsonSink<W> {
     }
 }
 
-/// A JSON array of the same objects, in input order.
-pub struct JsonSink;
+/// A JSON array of the same objects, in input order. A result that waits
+/// for an earlier one is kept as its serialised bytes.
+pub struct JsonFormat<W: Write> {
+    out: BufWriter<W>,
+    written: u64,
+    flush_lines: bool,
+}
 
-impl JsonSink {
-    pub fn write_all<W: Write>(results: &[Settled], out: &mut W) -> io::Result<()> {
-        let mut out = BufWriter::with_capacity(64 * 1024, out);
-        out.write_all(b"[")?;
-        for (i, r) in results.iter().enumerate() {
-            out.write_all(if i == 0 { b"\n  " } else { b",\n  " })?;
-            write_record(&mut out, r)?;
+impl<W: Write> JsonFormat<W> {
+    pub fn new(out: W, flush_lines: bool) -> Self {
+        JsonFormat {
+            out: BufWriter::with_capacity(64 * 1024, out),
+            written: 0,
+            flush_lines,
         }
-        out.write_all(if results.is_empty() { b"]\n" } else { b"\n]\n" })?;
-        out.flush()
+    }
+}
+
+impl<W: Write + Send> Ordered for JsonFormat<W> {
+    type Held = Box<[u8]>;
+
+    fn hold(&mut self, r: Settled) -> Box<[u8]> {
+        let mut bytes = Vec::with_capacity(192);
+        // Writing to memory cannot fail.
+        let _ = write_record(&mut bytes, &r);
+        bytes.into_boxed_slice()
+    }
+
+    fn write(&mut self, held: Box<[u8]>) -> io::Result<()> {
+        self.out.write_all(if self.written == 0 {
+            b"[\n  "
+        } else {
+            b",\n  "
+        })?;
+        self.out.write_all(&held)?;
+        self.written += 1;
+        if self.flush_lines {
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out
+            .write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
+        self.out.flush()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::InOrder;
     use crate::report::tests::sample;
+    use std::sync::Arc;
 
     #[test]
     fn ndjson_lines_have_the_contract_keys() {
@@ -101,25 +197,100 @@ mod tests {
         drop(sink);
         let text = String::from_utf8(buf).unwrap();
         let lines: Vec<_> = text.lines().collect();
-        assert_eq!(lines.len(), 6);
+        assert_eq!(lines.len(), 7);
         assert_eq!(
             lines[0],
-            r#"{"domain":"example.com","status":"ok","mx":[{"preference":10,"exchange":"mx1.example.com"},{"preference":20,"exchange":"mx2.example.com"}],"error":null,"input":"example.com","source":"domains.txt:1"}"#
+            r#"{"domain":"example.com","status":"ok","mx":[{"preference":10,"exchange":"mx1.example.com"},{"preference":20,"exchange":"mx2.example.com"}],"error":null,"input":"example.com","source":"domains.txt:1","ttl":300,"server":"127.0.0.1:53","time_ms":1.5}"#
         );
         let v: serde_json::Value = serde_json::from_str(lines[3]).unwrap();
         assert_eq!(v["status"], "timeout");
         assert_eq!(v["error"], "no answer within the deadline");
+        assert_eq!(v["phase"], "network");
         assert_eq!(v["mx"].as_array().unwrap().len(), 0);
         let v: serde_json::Value = serde_json::from_str(lines[4]).unwrap();
         assert_eq!(v["domain"], "bad name");
         assert_eq!(v["status"], "invalid");
+        let v: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+        assert_eq!(v["status"], "null_mx");
+        assert_eq!(v["mx"], serde_json::json!([]));
         assert!(!text.contains('\u{1b}'));
+        // Every line reads back as a record.
+        for l in &lines {
+            Record::parse(l).unwrap();
+        }
+    }
+
+    #[test]
+    fn the_fast_writer_writes_what_serde_json_writes() {
+        use crate::resolver::{Answer, Failure, Phase};
+        use std::time::Duration;
+        let mut results = sample();
+        // Aliases, odd bytes, quotes, a file origin and a failure phase.
+        let mut aliased = Settled::new(
+            crate::report::tests::entry(7, "alias.example"),
+            crate::report::tests::answered(
+                vec![crate::report::tests::mx(1, "m\\\"x.example")],
+                false,
+            ),
+            Duration::from_nanos(123_456_789),
+        );
+        if let crate::outcome::Outcome::Answered(a) = &mut aliased.outcome {
+            a.aliases = vec![crate::DomainName::parse_ascii("b\\.c.example").unwrap()];
+            a.ttl = None;
+        }
+        results.push(aliased);
+        results.push(Settled::new(
+            crate::report::tests::entry(8, "q\"uote.example"),
+            crate::outcome::Outcome::Failed(Failure::error(
+                Phase::Network,
+                "a \"quoted\" message\\",
+            )),
+            Duration::from_millis(5000),
+        ));
+        let mut from_file = Settled::new(
+            crate::report::tests::entry(9, "f.example"),
+            crate::outcome::Outcome::Answered(Answer {
+                nxdomain: false,
+                aliases: vec![],
+                records: vec![],
+                ttl: Some(0),
+                authenticated: true,
+                server: None,
+            }),
+            Duration::ZERO,
+        );
+        from_file.entry.origin.source = std::sync::Arc::from("dir/li\"st\\.txt");
+        results.push(from_file);
+        let mut args = Settled::new(
+            crate::report::tests::entry(10, "a.example"),
+            crate::report::tests::answered(vec![], true),
+            Duration::from_micros(1),
+        );
+        args.entry.origin.source = std::sync::Arc::from("argument");
+        results.push(args);
+        for r in &results {
+            let mut fast = Vec::new();
+            write_record(&mut fast, r).unwrap();
+            let reference = serde_json::to_vec(&Record::of(r)).unwrap();
+            assert_eq!(
+                String::from_utf8(fast).unwrap(),
+                String::from_utf8(reference).unwrap()
+            );
+        }
     }
 
     #[test]
     fn json_is_one_array_in_input_order() {
         let mut buf = Vec::new();
-        JsonSink::write_all(&sample(), &mut buf).unwrap();
+        {
+            let mut sink = InOrder::new(JsonFormat::new(&mut buf, false), Arc::default());
+            let mut results = sample();
+            results.reverse();
+            for r in results {
+                sink.settled(r).unwrap();
+            }
+            sink.finish().unwrap();
+        }
         let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
         let domains: Vec<_> = v
             .as_array()
@@ -135,11 +306,15 @@ mod tests {
                 "gone.example",
                 "slow.example",
                 "bad name",
-                "evil.example"
+                "evil.example",
+                "broken.example"
             ]
         );
         let mut empty = Vec::new();
-        JsonSink::write_all(&[], &mut empty).unwrap();
+        {
+            let mut sink = InOrder::new(JsonFormat::new(&mut empty, false), Arc::default());
+            sink.finish().unwrap();
+        }
         assert_eq!(
             serde_json::from_slice::<serde_json::Value>(&empty).unwrap(),
             serde_json::json!([])

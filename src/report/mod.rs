@@ -1,24 +1,33 @@
 //! The sinks: each receives settled results and writes one format. They
-//! never do lookups. NDJSON and CSV stream as results arrive (memory stays
-//! flat); table, plain and JSON wait for the end and print in input order.
-//! Also the per-status counts and the summary line.
+//! never do lookups. NDJSON and CSV stream as results arrive (completion
+//! order; memory stays flat). JSON, table and plain print in input order,
+//! streamed through a reorder buffer ([`order`]) that holds only results
+//! that arrived before an earlier one settled. Also the per-status counts
+//! and the summary line.
 
 mod csv;
 mod json;
+mod order;
+pub mod record;
 mod table;
 
 pub use self::csv::CsvSink;
-pub use json::{JsonSink, NdjsonSink, write_record};
-pub use table::{render_plain, render_table};
+pub use json::{JsonFormat, NdjsonSink};
+pub use order::{InOrder, MAX_HELD};
+pub use record::Record;
+pub use table::{PlainFormat, TableFormat, wrap_name};
 
+use crate::audit::Code;
 use crate::engine::Settled;
 use crate::outcome::Status;
 use std::fmt::Write as _;
 use std::io::{self, Write};
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 /// The output formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// A table for people: one row per MX record, grouped by domain.
     Table,
@@ -28,87 +37,89 @@ pub enum Format {
     Json,
     /// One JSON object per line, as results arrive.
     Ndjson,
-    /// `domain,status,preference,exchange,error`, one row per MX record.
+    /// `domain,status,preference,exchange,error,source`, one row per MX record.
     Csv,
 }
 
+impl Format {
+    /// Whether results come out in input order (held until their turn).
+    pub fn in_order(self) -> bool {
+        matches!(self, Format::Table | Format::Plain | Format::Json)
+    }
+}
+
+/// How a sink writes.
+#[derive(Clone, Debug, Default)]
+pub struct Style {
+    /// Colour the table (never the machine formats).
+    pub color: bool,
+    /// Flush after every result (stdout is a terminal).
+    pub flush_lines: bool,
+    /// The terminal's width, for the table; `None` for no limit.
+    pub width: Option<usize>,
+    /// Show the audit's addresses and problems.
+    pub audit: bool,
+    /// Show the changes since a baseline.
+    pub changes: bool,
+}
+
 /// Receives every settled result, then `finish` once.
-pub trait Sink {
+pub trait Sink: Send {
     fn settled(&mut self, result: Settled) -> io::Result<()>;
     fn finish(&mut self) -> io::Result<()>;
 }
 
-/// Make the sink for `format`, writing to `out`. `color` applies to the
-/// table only; machine formats are never coloured.
+/// Make the sink for `format`, writing to `out`. For the in-order formats,
+/// `held` counts the results waiting for an earlier one.
 pub fn sink<W: Write + Send + 'static>(
     format: Format,
     out: W,
-    color: bool,
-    flush_lines: bool,
-) -> Box<dyn Sink + Send> {
+    style: Style,
+    held: Arc<AtomicUsize>,
+) -> Box<dyn Sink> {
     match format {
-        Format::Ndjson => Box::new(NdjsonSink::new(out, flush_lines)),
-        Format::Csv => Box::new(CsvSink::new(out, flush_lines)),
-        Format::Json => Box::new(InOrder::new(out, |r: &[Settled], w: &mut W| {
-            JsonSink::write_all(r, w)
-        })),
-        Format::Table => Box::new(InOrder::new(out, move |r: &[Settled], w: &mut W| {
-            w.write_all(render_table(r, color).as_bytes())
-        })),
-        Format::Plain => Box::new(InOrder::new(out, |r: &[Settled], w: &mut W| {
-            w.write_all(render_plain(r).as_bytes())
-        })),
+        Format::Ndjson => Box::new(NdjsonSink::new(out, style.flush_lines)),
+        Format::Csv => Box::new(CsvSink::new(out, &style)),
+        Format::Json => Box::new(InOrder::new(JsonFormat::new(out, style.flush_lines), held)),
+        Format::Table => Box::new(InOrder::new(TableFormat::new(out, style), held)),
+        Format::Plain => Box::new(InOrder::new(PlainFormat::new(out, style), held)),
     }
 }
 
-/// A sink that keeps every result and writes them in input order at the end.
-struct InOrder<W: Write, F> {
-    out: W,
-    results: Vec<Settled>,
-    render: F,
-}
-
-impl<W: Write, F: FnMut(&[Settled], &mut W) -> io::Result<()>> InOrder<W, F> {
-    fn new(out: W, render: F) -> Self {
-        InOrder {
-            out,
-            results: Vec::new(),
-            render,
-        }
-    }
-}
-
-impl<W: Write, F: FnMut(&[Settled], &mut W) -> io::Result<()>> Sink for InOrder<W, F> {
-    fn settled(&mut self, mut result: Settled) -> io::Result<()> {
-        // The permit is for results on their way to the output; this one
-        // has arrived.
-        result._permit = None;
-        self.results.push(result);
-        Ok(())
-    }
-
-    fn finish(&mut self) -> io::Result<()> {
-        self.results.sort_by_key(|r| r.entry.seq);
-        (self.render)(&self.results, &mut self.out)?;
-        self.out.flush()
-    }
-}
-
-/// How many results had each status.
+/// How many results had each status, and with `--audit` each problem.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Counts([u64; Status::ALL.len()]);
+pub struct Counts {
+    statuses: [u64; Status::ALL.len()],
+    problems: [u64; Code::ALL.len()],
+    /// Domains with at least one change since the baseline.
+    pub changed: u64,
+}
 
 impl Counts {
     pub fn add(&mut self, status: Status) {
-        self.0[status as usize] += 1;
+        self.statuses[status as usize] += 1;
     }
 
     pub fn get(&self, status: Status) -> u64 {
-        self.0[status as usize]
+        self.statuses[status as usize]
+    }
+
+    pub fn add_problem(&mut self, code: Code) {
+        if let Some(i) = Code::ALL.iter().position(|c| *c == code) {
+            self.problems[i] += 1;
+        }
+    }
+
+    /// Domains with this problem.
+    pub fn problem(&self, code: Code) -> u64 {
+        Code::ALL
+            .iter()
+            .position(|c| *c == code)
+            .map_or(0, |i| self.problems[i])
     }
 
     pub fn total(&self) -> u64 {
-        self.0.iter().sum()
+        self.statuses.iter().sum()
     }
 
     /// How many results were not a definite answer.
@@ -118,6 +129,23 @@ impl Counts {
             .filter(|s| !s.is_definite())
             .map(|s| self.get(*s))
             .sum()
+    }
+
+    /// Count one result: its status, its problems, whether it changed.
+    pub fn record(&mut self, r: &Settled) {
+        self.add(r.outcome.status());
+        if let Some(audit) = &r.audit {
+            let mut seen: Vec<Code> = Vec::new();
+            for p in &audit.problems {
+                if !seen.contains(&p.code) {
+                    seen.push(p.code);
+                    self.add_problem(p.code);
+                }
+            }
+        }
+        if r.changes.as_ref().is_some_and(|c| !c.is_empty()) {
+            self.changed += 1;
+        }
     }
 }
 
@@ -146,38 +174,84 @@ pub fn summary(counts: &Counts, duplicates: u64, elapsed: Duration) -> String {
     line
 }
 
+/// The audit's line of the summary: domains per problem.
+pub fn problem_summary(counts: &Counts) -> Option<String> {
+    let parts: Vec<String> = Code::ALL
+        .iter()
+        .filter(|c| counts.problem(**c) > 0)
+        .map(|c| format!("{} {c}", counts.problem(*c)))
+        .collect();
+    (!parts.is_empty()).then(|| format!("problems: {}", parts.join(", ")))
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use crate::input::{Entry, Origin};
     use crate::name::DomainName;
-    use crate::outcome::{Mx, Outcome};
-    use std::sync::Arc;
+    use crate::outcome::Outcome;
+    use crate::resolver::{Answer, Failure, Phase, Rdata};
 
-    /// A few results of every kind, in input order.
-    pub fn sample() -> Vec<Settled> {
-        let entry = |seq: u64, text: &str| Entry {
+    pub fn entry(seq: u64, text: &str) -> Entry {
+        Entry {
             seq,
             origin: Origin {
                 source: Arc::from("domains.txt"),
                 line: seq + 1,
             },
             input: text.to_string(),
-            name: DomainName::parse_ascii(text),
-        };
-        let mx = |p, e: &str| Mx {
+            name: crate::input::normalize(text).unwrap(),
+        }
+    }
+
+    pub fn answered(records: Vec<Rdata>, nxdomain: bool) -> Outcome {
+        Outcome::Answered(Answer {
+            nxdomain,
+            aliases: Vec::new(),
+            records,
+            ttl: Some(300),
+            authenticated: false,
+            server: Some(Arc::from("127.0.0.1:53")),
+        })
+    }
+
+    pub fn mx(p: u16, e: &str) -> Rdata {
+        Rdata::Mx {
             preference: p,
-            exchange: e.to_string(),
-        };
+            exchange: if e == "." {
+                DomainName::root()
+            } else {
+                DomainName::parse_ascii(e).unwrap()
+            },
+        }
+    }
+
+    /// A few results of every kind, in input order.
+    pub fn sample() -> Vec<Settled> {
         vec![
             Settled::new(
                 entry(0, "example.com"),
-                Outcome::Ok(vec![mx(10, "mx1.example.com"), mx(20, "mx2.example.com")]),
+                answered(
+                    vec![mx(10, "mx1.example.com"), mx(20, "mx2.example.com")],
+                    false,
+                ),
+                Duration::from_micros(1500),
+            ),
+            Settled::new(
+                entry(1, "null.example"),
+                answered(vec![mx(0, ".")], false),
                 Duration::ZERO,
             ),
-            Settled::new(entry(1, "null.example"), Outcome::NullMx, Duration::ZERO),
-            Settled::new(entry(2, "gone.example"), Outcome::Nxdomain, Duration::ZERO),
-            Settled::new(entry(3, "slow.example"), Outcome::Timeout, Duration::ZERO),
+            Settled::new(
+                entry(2, "gone.example"),
+                answered(vec![], true),
+                Duration::ZERO,
+            ),
+            Settled::new(
+                entry(3, "slow.example"),
+                Outcome::Failed(Failure::timeout()),
+                Duration::ZERO,
+            ),
             Settled::new(
                 entry(4, "bad name"),
                 Outcome::Invalid("contains a space, which is not allowed in a domain name".into()),
@@ -185,7 +259,15 @@ pub(crate) mod tests {
             ),
             Settled::new(
                 entry(5, "evil.example"),
-                Outcome::Ok(vec![mx(5, "x\\027\\0912j.example")]),
+                answered(vec![mx(5, "x\\027\\0912j.example")], false),
+                Duration::ZERO,
+            ),
+            Settled::new(
+                entry(6, "broken.example"),
+                Outcome::Failed(Failure::error(
+                    Phase::Protocol,
+                    "malformed answer: a label runs past the end of the message",
+                )),
                 Duration::ZERO,
             ),
         ]
@@ -195,14 +277,14 @@ pub(crate) mod tests {
     fn summary_counts_each_status() {
         let mut counts = Counts::default();
         for r in sample() {
-            counts.add(r.outcome.status());
+            counts.record(&r);
         }
-        assert_eq!(counts.total(), 6);
-        assert_eq!(counts.failures(), 2);
+        assert_eq!(counts.total(), 7);
+        assert_eq!(counts.failures(), 3);
         let line = summary(&counts, 3, Duration::from_secs(2));
         assert_eq!(
             line,
-            "6 domains: 2 ok, 1 null_mx, 1 nxdomain, 1 timeout, 1 invalid · 3 duplicates skipped · 2.00s · 3 lookups/s"
+            "7 domains: 2 ok, 1 null_mx, 1 nxdomain, 1 timeout, 1 error, 1 invalid · 3 duplicates skipped · 2.00s · 4 lookups/s"
         );
     }
 }

@@ -1,13 +1,23 @@
 //! The formats for people: a table (tabled) and the classic example's
-//! plain `domain  exchange` lines. Both are pure functions over results in
-//! input order; every name in them is already escaped.
+//! plain `domain  exchange` lines, in input order. Both keep a result that
+//! waits for its turn as a few short strings, and print in pages of
+//! [`PAGE`] domains (a run of that size or less is one table). The table
+//! fits the terminal: a long name breaks after a dot, never inside a
+//! label unless the label alone is too wide. Every name is already
+//! escaped.
 
+use super::Style;
+use super::order::Ordered;
 use crate::engine::Settled;
+use crate::input::unicode_form;
 use crate::outcome::Status;
-use std::fmt::Write as _;
+use std::io::{self, BufWriter, Write};
 use tabled::builder::Builder;
 use tabled::settings::object::Columns;
-use tabled::settings::{Alignment, Style};
+use tabled::settings::{Alignment, Style as TableStyle};
+
+/// Domains per page of a long table.
+pub const PAGE: usize = 100_000;
 
 const GREEN: &str = "\x1b[32m";
 const YELLOW: &str = "\x1b[33m";
@@ -26,33 +36,262 @@ fn paint(status: Status, color: bool) -> String {
     format!("{c}{status}{RESET}")
 }
 
-/// One row per MX record, grouped by domain; a domain without records has
-/// one row with its status and what it means.
-pub fn render_table(results: &[Settled], color: bool) -> String {
-    if results.is_empty() {
-        return String::new();
+/// (preference, exchange, addresses)
+type ShownMx = (u16, Box<str>, Box<str>);
+
+/// One domain as the table and plain formats show it.
+pub struct Shown {
+    domain: Box<str>,
+    /// The Unicode form of an internationalised name.
+    unicode: Option<Box<str>>,
+    status: Status,
+    /// What the status means, or the failure message.
+    note: Box<str>,
+    mx: Box<[ShownMx]>,
+    /// The implicit MX's addresses (`--audit`, no MX).
+    implicit: Option<Box<str>>,
+    /// `code: message` per problem, then per change.
+    remarks: Box<[Box<str>]>,
+}
+
+impl Shown {
+    fn of(r: &Settled) -> Shown {
+        let audit = r.audit.as_deref();
+        let addresses = |list: &[std::net::IpAddr]| -> Box<str> {
+            if list.is_empty() {
+                "-".into()
+            } else {
+                list.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+                    .into()
+            }
+        };
+        let mx = r
+            .outcome
+            .mx_records()
+            .map(|(p, e)| {
+                let a = audit
+                    .map(|a| {
+                        a.exchanges
+                            .iter()
+                            .find(|x| &x.name == e)
+                            .map_or_else(|| "-".into(), |x| addresses(&x.addresses))
+                    })
+                    .unwrap_or_default();
+                (p, Box::from(e.as_str()), a)
+            })
+            .collect();
+        let mut remarks: Vec<Box<str>> = audit
+            .map(|a| {
+                a.problems
+                    .iter()
+                    .map(|p| format!("{}: {}", p.code, p.message).into())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for c in r.changes.iter().flatten() {
+            remarks
+                .push(format!("changed: {}", serde_json::to_string(c).unwrap_or_default()).into());
+        }
+        Shown {
+            domain: r.entry.display_name().into(),
+            unicode: r
+                .entry
+                .name
+                .as_ref()
+                .ok()
+                .and_then(unicode_form)
+                .map(Into::into),
+            status: r.outcome.status(),
+            note: r.outcome.describe().into(),
+            mx,
+            implicit: audit.and_then(|a| a.implicit.as_deref()).map(addresses),
+            remarks: remarks.into_boxed_slice(),
+        }
     }
-    let mut b = Builder::new();
-    b.push_record(["DOMAIN", "STATUS", "PREF", "MAIL EXCHANGE"]);
-    for r in results {
-        let domain = r.entry.display_name();
-        let status = paint(r.outcome.status(), color);
-        let mx = r.outcome.mx();
-        if mx.is_empty() {
-            b.push_record([domain, &status, "", r.outcome.describe()]);
+
+    fn domain_cell(&self) -> String {
+        match &self.unicode {
+            Some(u) => format!("{} ({u})", self.domain),
+            None => self.domain.to_string(),
+        }
+    }
+}
+
+/// The table, one page at a time.
+pub struct TableFormat<W: Write> {
+    out: BufWriter<W>,
+    style: Style,
+    page: Vec<Shown>,
+}
+
+impl<W: Write> TableFormat<W> {
+    pub fn new(out: W, style: Style) -> Self {
+        TableFormat {
+            out: BufWriter::with_capacity(64 * 1024, out),
+            style,
+            page: Vec::new(),
+        }
+    }
+
+    fn print_page(&mut self) -> io::Result<()> {
+        if self.page.is_empty() {
+            return Ok(());
+        }
+        let text = render_table(&self.page, &self.style);
+        self.page.clear();
+        self.out.write_all(text.as_bytes())?;
+        self.out.flush()
+    }
+}
+
+impl<W: Write + Send> Ordered for TableFormat<W> {
+    type Held = Shown;
+
+    fn hold(&mut self, r: Settled) -> Shown {
+        Shown::of(&r)
+    }
+
+    fn write(&mut self, held: Shown) -> io::Result<()> {
+        self.page.push(held);
+        if self.page.len() >= PAGE {
+            self.print_page()?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.print_page()
+    }
+}
+
+/// Break a name into lines of at most `width` characters, after a dot
+/// where it can (`mx1.` / `example.com`); a label longer than the width is
+/// cut where it must be.
+pub fn wrap_name(name: &str, width: usize) -> String {
+    let width = width.max(4);
+    if name.chars().count() <= width {
+        return name.to_string();
+    }
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    // Pieces: each label with its trailing dot.
+    for piece in name.split_inclusive('.') {
+        let len = piece.chars().count();
+        if line.chars().count() + len <= width {
+            line.push_str(piece);
             continue;
         }
-        for (i, m) in mx.iter().enumerate() {
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        let mut rest: Vec<char> = piece.chars().collect();
+        while rest.len() > width {
+            lines.push(rest.drain(..width).collect());
+        }
+        line = rest.into_iter().collect();
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines.join("\n")
+}
+
+/// Column widths that fit `total`: the columns in `flexible` shrink, the
+/// widest first, down to `floor` each.
+fn fit(widths: &mut [usize], flexible: &[usize], total: usize, floor: usize) {
+    // Two spaces of padding per column.
+    let overhead = widths.len() * 2;
+    loop {
+        let sum: usize = widths.iter().sum::<usize>() + overhead;
+        if sum <= total {
+            return;
+        }
+        let Some(&widest) = flexible
+            .iter()
+            .filter(|&&c| widths[c] > floor)
+            .max_by_key(|&&c| widths[c])
+        else {
+            return;
+        };
+        widths[widest] -= (sum - total).min(widths[widest] - floor);
+    }
+}
+
+/// One row per MX record, grouped by domain; a domain without records has
+/// one row with its status and what it means. With the audit, the
+/// addresses of each exchange, and one row per problem.
+pub fn render_table(results: &[Shown], style: &Style) -> String {
+    let audit = style.audit;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for r in results {
+        let status = paint(r.status, style.color);
+        if r.mx.is_empty() {
+            let mut row = vec![
+                r.domain_cell(),
+                status.clone(),
+                String::new(),
+                r.note.to_string(),
+            ];
+            if audit {
+                row.push(r.implicit.as_deref().unwrap_or("").to_string());
+            }
+            rows.push(row);
+        }
+        for (i, (p, e, a)) in r.mx.iter().enumerate() {
             let (d, s) = if i == 0 {
-                (domain, status.as_str())
+                (r.domain_cell(), status.clone())
             } else {
-                ("", "")
+                (String::new(), String::new())
             };
-            b.push_record([d, s, &m.preference.to_string(), &m.exchange]);
+            let mut row = vec![d, s, p.to_string(), e.to_string()];
+            if audit {
+                row.push(a.to_string());
+            }
+            rows.push(row);
+        }
+        for remark in r.remarks.iter() {
+            let mut row = vec![String::new(), String::new(), "!".into(), remark.to_string()];
+            if audit {
+                row.push(String::new());
+            }
+            rows.push(row);
         }
     }
+    let mut header = vec!["DOMAIN", "STATUS", "PREF", "MAIL EXCHANGE"];
+    if audit {
+        header.push("ADDRESSES");
+    }
+    if let Some(total) = style.width {
+        let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(visible_width(cell));
+            }
+        }
+        let flexible: &[usize] = if audit { &[0, 3, 4] } else { &[0, 3] };
+        fit(&mut widths, flexible, total, 16);
+        for row in &mut rows {
+            for &c in flexible {
+                if visible_width(&row[c]) > widths[c] {
+                    row[c] = if c == 4 {
+                        row[c].replace(", ", ",\n")
+                    } else {
+                        wrap_name(&row[c], widths[c])
+                    };
+                }
+            }
+        }
+    }
+    let mut b = Builder::new();
+    b.push_record(header);
+    for row in rows {
+        b.push_record(row);
+    }
     let mut table = b.build();
-    table.with(Style::blank());
+    table.with(TableStyle::blank());
     table.modify(Columns::one(2), Alignment::right());
     // The blank style pads every cell; trailing blanks are only noise.
     let mut out = String::new();
@@ -63,31 +302,87 @@ pub fn render_table(results: &[Settled], color: bool) -> String {
     out
 }
 
-/// `domain  exchange`, one line per record, the domain padded to a column.
-/// A domain without records shows its status and meaning instead.
-pub fn render_plain(results: &[Settled]) -> String {
-    let width = results
-        .iter()
-        .map(|r| r.entry.display_name().chars().count())
+fn visible_width(cell: &str) -> usize {
+    cell.lines()
+        .map(|l| {
+            let mut w = 0;
+            let mut esc = false;
+            for c in l.chars() {
+                match c {
+                    '\x1b' => esc = true,
+                    'm' if esc => esc = false,
+                    _ if esc => {}
+                    _ => w += 1,
+                }
+            }
+            w
+        })
         .max()
-        .unwrap_or(0);
-    let mut out = String::new();
-    for r in results {
-        let domain = r.entry.display_name();
-        let mx = r.outcome.mx();
-        if mx.is_empty() {
-            let _ = writeln!(
-                out,
-                "{domain:<width$}  [{}] {}",
-                r.outcome.status(),
-                r.outcome.describe()
-            );
-        }
-        for m in mx {
-            let _ = writeln!(out, "{domain:<width$}  {}", m.exchange);
+        .unwrap_or(0)
+}
+
+/// `domain  exchange`, one line per record, the domain padded to a column
+/// (per page). A domain without records shows its status and meaning.
+pub struct PlainFormat<W: Write> {
+    out: BufWriter<W>,
+    style: Style,
+    page: Vec<Shown>,
+}
+
+impl<W: Write> PlainFormat<W> {
+    pub fn new(out: W, style: Style) -> Self {
+        PlainFormat {
+            out: BufWriter::with_capacity(64 * 1024, out),
+            style,
+            page: Vec::new(),
         }
     }
-    out
+
+    fn print_page(&mut self) -> io::Result<()> {
+        let width = self
+            .page
+            .iter()
+            .map(|r| r.domain.chars().count())
+            .max()
+            .unwrap_or(0);
+        for r in self.page.drain(..) {
+            let domain = &r.domain;
+            if r.mx.is_empty() {
+                writeln!(self.out, "{domain:<width$}  [{}] {}", r.status, r.note)?;
+            }
+            for (_, e, a) in r.mx.iter() {
+                if self.style.audit {
+                    writeln!(self.out, "{domain:<width$}  {e}  {a}")?;
+                } else {
+                    writeln!(self.out, "{domain:<width$}  {e}")?;
+                }
+            }
+            for remark in r.remarks.iter() {
+                writeln!(self.out, "{domain:<width$}  ! {remark}")?;
+            }
+        }
+        self.out.flush()
+    }
+}
+
+impl<W: Write + Send> Ordered for PlainFormat<W> {
+    type Held = Shown;
+
+    fn hold(&mut self, r: Settled) -> Shown {
+        Shown::of(&r)
+    }
+
+    fn write(&mut self, held: Shown) -> io::Result<()> {
+        self.page.push(held);
+        if self.page.len() >= PAGE {
+            self.print_page()?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.print_page()
+    }
 }
 
 #[cfg(test)]
@@ -95,11 +390,15 @@ mod tests {
     use super::*;
     use crate::report::tests::sample;
 
+    fn shown() -> Vec<Shown> {
+        sample().iter().map(Shown::of).collect()
+    }
+
     #[test]
     fn table_groups_records_under_their_domain() {
-        let text = render_table(&sample(), false);
+        let text = render_table(&shown(), &Style::default());
         let lines: Vec<_> = text.lines().map(str::trim_end).collect();
-        assert_eq!(lines.len(), 8, "{text}");
+        assert_eq!(lines.len(), 9, "{text}");
         assert!(lines[0].contains("DOMAIN") && lines[0].contains("MAIL EXCHANGE"));
         assert!(
             lines[1].starts_with(" example.com ") && lines[1].ends_with("10   mx1.example.com"),
@@ -116,21 +415,69 @@ mod tests {
 
     #[test]
     fn table_colours_only_when_asked() {
-        let text = render_table(&sample(), true);
+        let style = Style {
+            color: true,
+            ..Style::default()
+        };
+        let text = render_table(&shown(), &style);
         assert!(text.contains("\u{1b}[32mok\u{1b}[0m"));
         assert!(text.contains("\u{1b}[31mtimeout\u{1b}[0m"));
     }
 
     #[test]
+    fn the_table_fits_the_terminal_breaking_names_after_a_dot() {
+        assert_eq!(wrap_name("mx1.example.com", 40), "mx1.example.com");
+        assert_eq!(
+            wrap_name("mx1.a-rather-long-exchange.example.com", 24),
+            "mx1.\na-rather-long-exchange.\nexample.com"
+        );
+        // A label wider than the column is cut where it must be.
+        assert_eq!(
+            wrap_name("mx1.a-rather-long-exchange.example.com", 20),
+            "mx1.\na-rather-long-exchan\nge.example.com"
+        );
+        assert_eq!(wrap_name("abcdefghij.x", 6), "abcdef\nghij.x");
+        let style = Style {
+            width: Some(60),
+            ..Style::default()
+        };
+        let long = "mail-exchange-number-one.a-very-long-provider-domain.example";
+        let result = Settled::new(
+            crate::report::tests::entry(0, "shop.example"),
+            crate::report::tests::answered(vec![crate::report::tests::mx(10, long)], false),
+            std::time::Duration::ZERO,
+        );
+        let text = render_table(&[Shown::of(&result)], &style);
+        for line in text.lines() {
+            assert!(line.chars().count() <= 60, "{line:?} in\n{text}");
+        }
+        // Every label is whole on some line.
+        for label in long.split('.') {
+            assert!(
+                text.lines().any(|l| l.contains(label)),
+                "{label} split in\n{text}"
+            );
+        }
+    }
+
+    #[test]
     fn plain_pads_domains_to_one_column() {
-        let text = render_plain(&sample());
+        let mut buf = Vec::new();
+        {
+            let mut f = PlainFormat::new(&mut buf, Style::default());
+            for s in shown() {
+                f.write(s).unwrap();
+            }
+            f.finish().unwrap();
+        }
+        let text = String::from_utf8(buf).unwrap();
         let lines: Vec<_> = text.lines().collect();
-        assert_eq!(lines[0], "example.com   mx1.example.com");
-        assert_eq!(lines[1], "example.com   mx2.example.com");
+        assert_eq!(lines[0], "example.com     mx1.example.com");
+        assert_eq!(lines[1], "example.com     mx2.example.com");
         assert_eq!(
             lines[2],
-            "null.example  [null_mx] accepts no mail (null MX)"
+            "null.example    [null_mx] accepts no mail (null MX)"
         );
-        assert_eq!(lines[6], "evil.example  x\\027\\0912j.example");
+        assert_eq!(lines[6], "evil.example    x\\027\\0912j.example");
     }
 }

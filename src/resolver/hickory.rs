@@ -1,225 +1,215 @@
-//! The engine built on hickory-resolver: system configuration or
-//! `--nameserver` addresses, per-attempt timeouts, retries, and TCP
-//! fallback when a UDP answer is truncated.
+//! The engine built on hickory-resolver: its nameserver pool chooses the
+//! server (by its smoothed RTT), owns the connections (UDP, and one TCP
+//! connection per server shared by every query that needs it) and falls
+//! back to TCP for truncated answers. What comes back is read by
+//! mxlookup's own classifier, the one the wire engine uses, so both
+//! engines give the same status for the same answer; aliases are followed
+//! by the same code too. Retries after SERVFAIL/REFUSED are mxlookup's.
 
-use super::{CONNECTION, MxResolver, Settings, mx_from_answers, query_name};
+use super::answer::{Failure, FailureKind, Phase};
+use super::classify::{Step, Verdict, classify};
+use super::codec::{self, RecordType};
+use super::{Ask, Deadline, Settings, tcp};
 use crate::error::Error;
 use crate::name::{DomainName, escape_text};
-use crate::outcome::Outcome;
-use hickory_resolver::config::{
-    NameServerConfig, ProtocolConfig, ResolveHosts, ResolverConfig, ResolverOpts,
-};
+use futures_util::StreamExt;
+use hickory_resolver::config::{NameServerConfig, ProtocolConfig, ResolverOpts};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::xfer::DnsHandle;
 use hickory_resolver::net::{DnsError, NetError};
-use hickory_resolver::proto::op::ResponseCode;
-use hickory_resolver::proto::rr::RecordType;
-use hickory_resolver::{Resolver, TokioResolver};
-use std::net::SocketAddr;
+use hickory_resolver::proto::op::{
+    DnsRequest, DnsRequestOptions, Message, MessageType, OpCode, Query, ResponseCode,
+};
+use hickory_resolver::proto::rr::{Name, RecordType as HType};
+use hickory_resolver::{NameServerPool, PoolContext, TlsConfig};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::time::{Instant, timeout_at};
 
 pub struct HickoryResolver {
-    resolver: TokioResolver,
+    pool: NameServerPool<TokioRuntimeProvider>,
+    timeout: Duration,
     retries: u32,
+    servers: usize,
 }
 
 impl HickoryResolver {
-    /// Build the resolver. Needs a Tokio runtime to be running.
+    /// Build the pool. Needs a Tokio runtime to be running.
     pub fn new(settings: &Settings) -> Result<HickoryResolver, Error> {
-        let mut servers = if settings.nameservers.is_empty() {
-            system_servers()?
-        } else {
-            settings.nameservers.iter().map(|a| server(*a)).collect()
-        };
-        if settings.tcp_only {
-            for s in &mut servers {
-                s.connections.retain(|c| c.protocol == ProtocolConfig::Tcp);
-            }
-            servers.retain(|s| !s.connections.is_empty());
-            if servers.is_empty() {
-                return Err(Error::ResolverConfig(
-                    "--tcp was given but no server is reachable over TCP".into(),
-                ));
-            }
-        }
+        let addrs = settings.servers()?;
+        let servers: Vec<NameServerConfig> = addrs
+            .iter()
+            .map(|addr| {
+                let mut s = NameServerConfig::udp_and_tcp(addr.ip());
+                for c in &mut s.connections {
+                    c.port = addr.port();
+                }
+                if settings.tcp_only {
+                    s.connections.retain(|c| c.protocol == ProtocolConfig::Tcp);
+                }
+                s
+            })
+            .collect();
         let mut opts = ResolverOpts::default();
-        let attempts = settings.retries + 1;
-        // Every attempt gets an equal share of the deadline, so the retries
-        // fit inside it; the engine still enforces the whole deadline.
-        opts.timeout = (settings.timeout / attempts).max(Duration::from_millis(50));
-        // Retries are ours (see `lookup`): hickory gives up on a connection
-        // error that a fresh attempt would get past.
+        // One attempt gets the whole deadline; mxlookup keeps the clock.
+        opts.timeout = settings.timeout;
         opts.attempts = 0;
-        // A bulk run of distinct names gains nothing from a cache.
         opts.cache_size = 0;
-        opts.use_hosts_file = ResolveHosts::Never;
-        opts.ndots = 0;
         opts.edns0 = true;
+        opts.case_randomization = false;
         // One shared connection must carry every lookup the limiter allows,
-        // or the resolver answers "busy" instead of asking.
+        // or the pool answers "busy" instead of asking.
         opts.max_active_requests = settings.concurrency.max(32);
         opts.num_concurrent_reqs = 1;
-        let config = ResolverConfig::from_name_servers(servers);
-        let resolver = Resolver::builder_with_config(config, TokioRuntimeProvider::default())
-            .with_options(opts)
-            .build()
-            .map_err(|e| Error::ResolverConfig(e.to_string()))?;
+        let tls = TlsConfig::new().map_err(|e| Error::ResolverConfig(e.to_string()))?;
+        let cx = Arc::new(PoolContext::new(opts, tls));
+        let servers_len = servers.len();
+        let pool = NameServerPool::from_config(servers, cx, TokioRuntimeProvider::default());
         Ok(HickoryResolver {
-            resolver,
+            pool,
+            timeout: settings.timeout,
             retries: settings.retries,
+            servers: servers_len,
         })
     }
 }
 
-fn server(addr: SocketAddr) -> NameServerConfig {
-    let mut s = NameServerConfig::udp_and_tcp(addr.ip());
-    for c in &mut s.connections {
-        c.port = addr.port();
-    }
-    s
-}
-
-fn system_servers() -> Result<Vec<NameServerConfig>, Error> {
-    let (config, _) = hickory_resolver::system_conf::read_system_conf()
-        .map_err(|e| Error::ResolverConfig(format!("reading /etc/resolv.conf: {e}")))?;
-    let servers = config.name_servers().to_vec();
-    if servers.is_empty() {
-        return Err(Error::ResolverConfig(
-            "/etc/resolv.conf names no nameserver".into(),
-        ));
-    }
-    Ok(servers)
-}
-
-impl MxResolver for HickoryResolver {
-    async fn lookup(&self, name: &DomainName) -> Outcome {
-        let qname = match query_name(name) {
-            Ok(q) => q,
-            Err(e) => return Outcome::Error(e),
-        };
-        let mut attempt = 0;
+impl Ask for HickoryResolver {
+    async fn ask(
+        &self,
+        name: &DomainName,
+        qtype: RecordType,
+        deadline: &mut Deadline,
+    ) -> Result<Step, Failure> {
+        let mut qname = Name::from_labels(name.labels())
+            .map_err(|e| Failure::error(Phase::Internal, format!("cannot encode the name: {e}")))?;
+        qname.set_fqdn(true);
+        let budget = (self.retries + 1).max(self.servers as u32);
+        let mut failures = 0;
+        let mut edns = true;
+        let mut last: Option<Failure> = None;
         loop {
-            // A timeout, a SERVFAIL or a broken connection may well go
-            // right the next time; anything else is the answer.
-            let (outcome, retry) = self.attempt(&qname).await;
-            if !retry || attempt >= self.retries {
-                return outcome;
+            let now = Instant::now();
+            deadline.start(now, self.timeout);
+            if deadline.expired(now) {
+                return Err(last.unwrap_or_else(Failure::timeout));
             }
-            attempt += 1;
-        }
-    }
-}
-
-impl HickoryResolver {
-    /// One lookup, and whether its outcome is worth another attempt.
-    async fn attempt(&self, qname: &hickory_resolver::proto::rr::Name) -> (Outcome, bool) {
-        match self.resolver.lookup(qname.clone(), RecordType::MX).await {
-            Ok(lookup) => {
-                let outcome = Outcome::from_mx(mx_from_answers(qname, lookup.answers()));
-                // An NXDOMAIN that carries a CNAME is still NXDOMAIN for
-                // the name at the end of the chain.
-                let nx = lookup.message().metadata.response_code == ResponseCode::NXDomain;
-                match outcome {
-                    Outcome::NoMx if nx => (Outcome::Nxdomain, false),
-                    other => (other, false),
+            // The query as mxlookup would send it: what the classifier
+            // matches the response against.
+            let mut query = Vec::new();
+            codec::encode_query(0, name, qtype, edns, &mut query)
+                .map_err(|e| Failure::error(Phase::Internal, e))?;
+            let mut options = DnsRequestOptions::default();
+            options.use_edns = edns;
+            options.recursion_desired = true;
+            options.case_randomization = false;
+            let request =
+                DnsRequest::from_query(Query::query(qname.clone(), HType::from(qtype.0)), options);
+            let until = deadline.cap(now + self.timeout);
+            let reply = match timeout_at(until, self.pool.send(request).next()).await {
+                Err(_) => return Err(last.unwrap_or_else(Failure::timeout)),
+                Ok(None) => Err(NetError::Message("no response")),
+                Ok(Some(r)) => r,
+            };
+            let verdict = match reply {
+                Ok(response) => classify(&query, response.as_buffer()),
+                Err(e) => match verdict_of_error(&query, &qname, qtype, e) {
+                    Ok(v) => v,
+                    Err(f) => {
+                        // No answer at all: worth another attempt while the
+                        // deadline allows, at a gentle pace.
+                        last = Some(f);
+                        failures += 1;
+                        if failures >= budget.max(3) {
+                            return Err(last.unwrap_or_else(Failure::timeout));
+                        }
+                        tokio::time::sleep_until(
+                            deadline.cap(Instant::now() + Duration::from_millis(50)),
+                        )
+                        .await;
+                        continue;
+                    }
+                },
+            };
+            match verdict {
+                Verdict::Done(step) => return Ok(step),
+                Verdict::Fail(f) => return Err(f),
+                Verdict::NoEdns if edns => edns = false,
+                Verdict::Retry(f) => {
+                    failures += 1;
+                    if failures >= budget {
+                        return Err(f);
+                    }
+                    last = Some(f);
+                }
+                Verdict::Truncated => {
+                    return Err(Failure::error(
+                        Phase::Protocol,
+                        "the answer was truncated and TCP failed",
+                    ));
+                }
+                Verdict::NoEdns | Verdict::Ignore(_) => {
+                    return Err(Failure::error(
+                        Phase::Protocol,
+                        "the server's answer does not answer the question",
+                    ));
                 }
             }
-            Err(e) => {
-                let retry = worth_retrying(&e);
-                (classify_error(e), retry)
-            }
         }
     }
 }
 
-/// A failure that may well go right the next time: no answer at all, or
-/// SERVFAIL. An answer (NXDOMAIN, NODATA, REFUSED, another code), a
-/// malformed message or a failed TCP fallback would come out the same.
-fn worth_retrying(e: &NetError) -> bool {
+/// hickory turns failure responses into errors: rebuild the response they
+/// stand for, so that the classifier sees what the server said. `Err` for
+/// errors that are no response at all.
+fn verdict_of_error(
+    query: &[u8],
+    qname: &Name,
+    qtype: RecordType,
+    e: NetError,
+) -> Result<Verdict, Failure> {
+    let response = |code: ResponseCode, authorities: Vec<_>| {
+        let mut m = Message::new(0, MessageType::Response, OpCode::Query);
+        m.metadata.response_code = code;
+        m.metadata.recursion_desired = true;
+        m.add_query(Query::query(qname.clone(), HType::from(qtype.0)));
+        m.authorities = authorities;
+        m.to_vec()
+            .map(|bytes| classify(query, &bytes))
+            .map_err(|e| Failure::error(Phase::Internal, escape_text(&e.to_string())))
+    };
     match e {
-        NetError::Dns(DnsError::ResponseCode(code)) => *code == ResponseCode::ServFail,
-        NetError::Dns(DnsError::NoRecordsFound(_)) | NetError::Proto(_) | NetError::Truncated => {
-            false
+        NetError::Dns(DnsError::NoRecordsFound(no)) => {
+            let authorities = no.authorities.map(|a| a.to_vec()).unwrap_or_default();
+            response(no.response_code, authorities)
         }
-        _ => true,
-    }
-}
-
-/// Every failure hickory can report, as one of the statuses.
-fn classify_error(e: NetError) -> Outcome {
-    match e {
-        NetError::Dns(DnsError::NoRecordsFound(no)) => match no.response_code {
-            ResponseCode::NXDomain => Outcome::Nxdomain,
-            ResponseCode::NoError => Outcome::NoMx,
-            code => classify_code(code),
-        },
-        NetError::Dns(DnsError::ResponseCode(code)) => classify_code(code),
-        NetError::Timeout => Outcome::Timeout,
-        NetError::NoConnections => Outcome::Error(format!("{CONNECTION} (no usable connection)")),
-        NetError::Io(io) => Outcome::Error(escape_text(&format!("{CONNECTION}: {io}"))),
-        NetError::Proto(p) => Outcome::Error(escape_text(&format!("malformed answer: {p}"))),
-        NetError::Truncated => Outcome::Error("the answer was truncated and TCP failed".into()),
-        // Anything else is no answer at all (a dropped connection, a
-        // cancelled request, a busy pool): worth another attempt.
-        other => Outcome::Error(escape_text(&format!("{CONNECTION}: {other}"))),
-    }
-}
-
-fn classify_code(code: ResponseCode) -> Outcome {
-    match code {
-        ResponseCode::ServFail => Outcome::Servfail,
-        ResponseCode::Refused => Outcome::Refused,
-        ResponseCode::NXDomain => Outcome::Nxdomain,
-        other => Outcome::Error(format!(
-            "the server answered {}",
-            escape_text(&other.to_string())
+        NetError::Dns(DnsError::ResponseCode(code)) => response(code, Vec::new()),
+        NetError::Proto(p) => Ok(Verdict::Fail(Failure::error(
+            Phase::Protocol,
+            escape_text(&format!("malformed answer: {p}")),
+        ))),
+        NetError::ForeignClassRecord { record_class, .. } => Ok(Verdict::Fail(Failure::error(
+            Phase::Protocol,
+            escape_text(&format!(
+                "the answer holds a record of class {record_class}, not IN"
+            )),
+        ))),
+        NetError::Truncated => Ok(Verdict::Fail(Failure::error(
+            Phase::Protocol,
+            "the answer was truncated and TCP failed",
+        ))),
+        NetError::Timeout => Err(Failure::timeout()),
+        NetError::Io(io) => Err(Failure {
+            kind: FailureKind::Error,
+            ..tcp::connection_failure("I/O", &io)
+        }),
+        NetError::NoConnections => Err(Failure::error(
+            Phase::Network,
+            format!("{} (no usable connection)", tcp::CONNECTION),
         )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use hickory_resolver::net::NoRecords;
-    use hickory_resolver::proto::op::Query;
-
-    #[test]
-    fn classifies_every_kind_of_failure() {
-        let no = |code| {
-            NetError::Dns(DnsError::NoRecordsFound(NoRecords::new(
-                Query::default(),
-                code,
-            )))
-        };
-        assert_eq!(
-            classify_error(no(ResponseCode::NXDomain)),
-            Outcome::Nxdomain
-        );
-        assert_eq!(classify_error(no(ResponseCode::NoError)), Outcome::NoMx);
-        assert_eq!(
-            classify_error(NetError::Dns(DnsError::ResponseCode(
-                ResponseCode::ServFail
-            ))),
-            Outcome::Servfail
-        );
-        assert_eq!(
-            classify_error(NetError::Dns(DnsError::ResponseCode(ResponseCode::Refused))),
-            Outcome::Refused
-        );
-        assert_eq!(classify_error(NetError::Timeout), Outcome::Timeout);
-        let formerr = classify_error(NetError::Dns(DnsError::ResponseCode(ResponseCode::FormErr)));
-        assert!(matches!(formerr, Outcome::Error(m) if m.contains("Form")));
-        assert!(worth_retrying(&NetError::Timeout));
-        assert!(worth_retrying(&NetError::NoConnections));
-        assert!(worth_retrying(&NetError::Dns(DnsError::ResponseCode(
-            ResponseCode::ServFail
-        ))));
-        assert!(!worth_retrying(&NetError::Dns(DnsError::ResponseCode(
-            ResponseCode::Refused
-        ))));
-        assert!(!worth_retrying(&no(ResponseCode::NXDomain)));
-        assert!(matches!(
-            classify_error(NetError::NoConnections),
-            Outcome::Error(_)
-        ));
+        other => Err(Failure::error(
+            Phase::Network,
+            escape_text(&format!("{}: {other}", tcp::CONNECTION)),
+        )),
     }
 }

@@ -1,43 +1,174 @@
-//! Everything that knows hickory: how a resolver is built, and how an
-//! answer or a failure becomes an [`Outcome`]. Nothing outside this module
-//! imports hickory types. Engines sit behind [`MxResolver`], so another one
-//! can be added without touching input, engine or report.
+//! Turns a question (name, type) into a typed answer. In layers, each in a
+//! file of its own:
+//!
+//! - [`codec`]: write a query for any type; read a response as a typed view.
+//! - [`classify`]: the one place that decides what a response means.
+//! - [`udp`] and [`tcp`]: transports. UDP is a pool of connected sockets per
+//!   server with ID/question matching and `recvmmsg`; TCP is a connection
+//!   per query.
+//! - [`server`] and [`wire`]: the wire engine's client: per-server state
+//!   (RTT, capabilities, congestion control) and the rules for rotation,
+//!   retransmission, retries and failover.
+//! - [`hickory`]: the same interface over hickory-resolver's nameserver
+//!   pool, with the same classifier.
+//! - this module: the [`Resolver`] trait, following aliases across
+//!   queries (shared by both engines), and the settings.
+//!
+//! Nothing outside this module imports hickory types.
 
+pub mod answer;
+pub mod classify;
+pub mod codec;
 mod hickory;
-pub mod packet;
 mod recv;
+pub mod server;
+mod system;
+pub mod tcp;
+pub mod udp;
 mod wire;
 
+pub use answer::{Answer, Failure, FailureKind, Phase, Rdata};
+pub use classify::{Step, Verdict, classify};
+pub use codec::RecordType;
 pub use hickory::HickoryResolver;
+pub use server::Stats as ServerStats;
 pub use wire::WireResolver;
 
-use crate::name::escape_text;
-use crate::name::{DomainName, presentation};
-use crate::outcome::{Mx, Outcome};
-use hickory_resolver::proto::op::{Message, MessageType, ResponseCode};
-use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
+use crate::error::Error;
+use crate::name::DomainName;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::time::Instant;
 
-/// Looks up the MX records of one name and classifies the result.
-///
-/// An implementation should settle within `Settings::timeout`, but need not
-/// promise it: the engine enforces the deadline around every call.
-pub trait MxResolver: Send + Sync + 'static {
-    fn lookup(&self, name: &DomainName) -> impl Future<Output = Outcome> + Send;
+/// Answers questions: (name, type) to a typed answer or a failure, with
+/// aliases followed. Implementations keep their own deadline: `--timeout`
+/// from the first send of a question, aliases included.
+pub trait Resolver: Send + Sync + 'static {
+    fn resolve(
+        &self,
+        name: &DomainName,
+        qtype: RecordType,
+    ) -> impl Future<Output = Result<Answer, Failure>> + Send;
+
+    /// Per nameserver: what it saw during the run. Empty if the engine
+    /// does not say.
+    fn server_stats(&self) -> Vec<(Arc<str>, ServerStats)> {
+        Vec::new()
+    }
+}
+
+/// One question asked of the network until it is settled: an answer, an
+/// alias to follow, or a failure. The layer under [`follow`].
+pub(crate) trait Ask: Send + Sync {
+    fn ask(
+        &self,
+        name: &DomainName,
+        qtype: RecordType,
+        deadline: &mut Deadline,
+    ) -> impl Future<Output = Result<Step, Failure>> + Send;
+}
+
+/// When a lookup must be settled by: unset until its first send.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Deadline(Option<Instant>);
+
+impl Deadline {
+    /// Start the clock at `now`, unless it is running already.
+    pub fn start(&mut self, now: Instant, timeout: Duration) {
+        if self.0.is_none() {
+            self.0 = Some(now.checked_add(timeout).unwrap_or(now + MAX_TIMEOUT));
+        }
+    }
+
+    pub fn expired(&self, now: Instant) -> bool {
+        self.0.is_some_and(|d| now >= d)
+    }
+
+    /// `t`, or the deadline if that comes first.
+    pub fn cap(&self, t: Instant) -> Instant {
+        self.0.map_or(t, |d| d.min(t))
+    }
+
+    pub fn left(&self, now: Instant) -> Duration {
+        self.0
+            .map_or(Duration::MAX, |d| d.saturating_duration_since(now))
+    }
+}
+
+/// The longest `--timeout` accepted.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
+/// Ask about `name`, and when the answer is an alias that the server did
+/// not follow, ask again about its target (RFC 1034 §5.3.3), until the
+/// records, a definite negative answer, a loop, or more than
+/// [`classify::MAX_ALIASES`] aliases. A failure while following says which
+/// target it was about.
+pub(crate) async fn follow<A: Ask>(
+    asker: &A,
+    name: &DomainName,
+    qtype: RecordType,
+) -> Result<Answer, Failure> {
+    let mut deadline = Deadline::default();
+    let mut aliases: Vec<DomainName> = Vec::new();
+    let mut ttl: Option<u32> = None;
+    let mut authenticated = true;
+    let mut current = name.clone();
+    loop {
+        let step = asker.ask(&current, qtype, &mut deadline).await;
+        let (mut part, next) = match step {
+            Ok(Step::Answer(a)) => (a, None),
+            Ok(Step::Follow { partial, next }) => (partial, Some(next)),
+            Err(f) if aliases.is_empty() => return Err(f),
+            Err(f) => return Err(f.for_target(&current)),
+        };
+        for alias in &part.aliases {
+            if alias == name || aliases.contains(alias) {
+                aliases.push(alias.clone());
+                let path: Vec<&str> = std::iter::once(name.as_str())
+                    .chain(aliases.iter().map(DomainName::as_str))
+                    .collect();
+                return Err(Failure::error(
+                    Phase::Protocol,
+                    format!("an alias loop: {}", path.join(" → ")),
+                ));
+            }
+            aliases.push(alias.clone());
+        }
+        if aliases.len() > classify::MAX_ALIASES {
+            return Err(Failure::error(
+                Phase::Protocol,
+                format!("a chain of more than {} aliases", classify::MAX_ALIASES),
+            ));
+        }
+        ttl = match (ttl, part.ttl) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        authenticated &= part.authenticated;
+        match next {
+            Some(next) => current = next,
+            None => {
+                part.aliases = aliases;
+                part.ttl = ttl;
+                part.authenticated = authenticated;
+                return Ok(part);
+            }
+        }
+    }
 }
 
 /// Which engine does the lookups.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Engine {
     /// The best engine for the job; today always `wire`.
     #[default]
     Auto,
-    /// mxlookup's own: long-lived UDP sockets, a TCP connection per query
-    /// that needs one, its own timers. Fast, and robust to hostile servers.
+    /// mxlookup's own: connected UDP socket pools, a TCP connection per
+    /// query that needs one, its own timers and congestion control.
     Wire,
-    /// hickory-resolver's lookup, with its connection handling.
+    /// hickory-resolver's nameserver pool, with its connection handling.
     Hickory,
 }
 
@@ -49,7 +180,7 @@ pub enum AnyResolver {
 
 impl AnyResolver {
     /// Build the engine. Needs a Tokio runtime.
-    pub fn new(engine: Engine, settings: &Settings) -> Result<AnyResolver, crate::error::Error> {
+    pub fn new(engine: Engine, settings: &Settings) -> Result<AnyResolver, Error> {
         Ok(match engine {
             Engine::Auto | Engine::Wire => AnyResolver::Wire(WireResolver::new(settings)?),
             Engine::Hickory => AnyResolver::Hickory(Box::new(HickoryResolver::new(settings)?)),
@@ -57,12 +188,35 @@ impl AnyResolver {
     }
 }
 
-impl MxResolver for AnyResolver {
-    async fn lookup(&self, name: &DomainName) -> Outcome {
+impl Resolver for AnyResolver {
+    async fn resolve(&self, name: &DomainName, qtype: RecordType) -> Result<Answer, Failure> {
         match self {
-            AnyResolver::Wire(r) => r.lookup(name).await,
-            AnyResolver::Hickory(r) => r.lookup(name).await,
+            AnyResolver::Wire(r) => r.resolve(name, qtype).await,
+            AnyResolver::Hickory(r) => r.resolve(name, qtype).await,
         }
+    }
+
+    fn server_stats(&self) -> Vec<(Arc<str>, ServerStats)> {
+        match self {
+            AnyResolver::Wire(r) => r.server_stats(),
+            AnyResolver::Hickory(r) => r.server_stats(),
+        }
+    }
+}
+
+impl Resolver for WireResolver {
+    async fn resolve(&self, name: &DomainName, qtype: RecordType) -> Result<Answer, Failure> {
+        follow(self, name, qtype).await
+    }
+
+    fn server_stats(&self) -> Vec<(Arc<str>, ServerStats)> {
+        self.stats()
+    }
+}
+
+impl Resolver for HickoryResolver {
+    async fn resolve(&self, name: &DomainName, qtype: RecordType) -> Result<Answer, Failure> {
+        follow(self, name, qtype).await
     }
 }
 
@@ -73,11 +227,13 @@ pub struct Settings {
     pub nameservers: Vec<SocketAddr>,
     /// Query over TCP only.
     pub tcp_only: bool,
-    /// The most one domain's lookup may take, retries included.
+    /// The most one lookup may take from its first send, retries and
+    /// aliases included.
     pub timeout: Duration,
-    /// Extra attempts after a timeout or SERVFAIL, inside the deadline.
+    /// How many more SERVFAIL/REFUSED answers a question may get beyond
+    /// one per server.
     pub retries: u32,
-    /// The most lookups in flight at once (sizes connection limits).
+    /// The most lookups in flight at once (sizes windows and pools).
     pub concurrency: usize,
 }
 
@@ -93,260 +249,14 @@ impl Default for Settings {
     }
 }
 
-/// How every connection-level failure message starts, in every engine.
-pub(crate) const CONNECTION: &str = "connection to the nameserver failed";
-
-/// The nameservers of the system's resolver configuration.
-pub(crate) fn system_nameservers() -> Result<Vec<SocketAddr>, crate::error::Error> {
-    let (config, _) = hickory_resolver::system_conf::read_system_conf().map_err(|e| {
-        crate::error::Error::ResolverConfig(format!("reading /etc/resolv.conf: {e}"))
-    })?;
-    let mut servers: Vec<SocketAddr> = config
-        .name_servers()
-        .iter()
-        .flat_map(|s| {
-            s.connections
-                .iter()
-                .map(move |c| SocketAddr::new(s.ip, c.port))
-        })
-        .collect();
-    servers.dedup();
-    if servers.is_empty() {
-        return Err(crate::error::Error::ResolverConfig(
-            "/etc/resolv.conf names no nameserver".into(),
-        ));
-    }
-    Ok(servers)
-}
-
-/// The wire-format name to query: fully qualified, so no search domain is
-/// ever appended.
-pub(crate) fn query_name(name: &DomainName) -> Result<Name, String> {
-    let mut n = Name::from_labels(name.labels()).map_err(|e| format!("cannot encode name: {e}"))?;
-    n.set_fqdn(true);
-    Ok(n)
-}
-
-/// The MX records that answer `qname`, following a CNAME chain inside the
-/// answer section. Records for other owners are ignored: a server cannot
-/// answer for a name we did not ask about.
-pub(crate) fn mx_from_answers(qname: &Name, answers: &[Record]) -> Vec<Mx> {
-    let mut owner = qname.clone();
-    // A chain longer than this is a loop or an attack; stop following.
-    for _ in 0..16 {
-        let next = answers.iter().find_map(|r| match &r.data {
-            RData::CNAME(target) if same_name(&r.name, &owner) => Some(target.0.clone()),
-            _ => None,
-        });
-        match next {
-            Some(target) if !same_name(&target, &owner) => owner = target,
-            _ => break,
+impl Settings {
+    /// The servers to ask: as given, or from the system's configuration
+    /// (read once, here).
+    pub fn servers(&self) -> Result<Vec<SocketAddr>, Error> {
+        if self.nameservers.is_empty() {
+            system::nameservers()
+        } else {
+            Ok(self.nameservers.clone())
         }
-    }
-    let chain_member = |n: &Name| {
-        same_name(n, qname) || same_name(n, &owner) || {
-            // Any name on the chain between qname and its final target.
-            answers.iter().any(|r| {
-                r.record_type() == RecordType::CNAME
-                    && matches!(&r.data, RData::CNAME(t) if same_name(&t.0, n))
-            })
-        }
-    };
-    answers
-        .iter()
-        .filter_map(|r| match &r.data {
-            RData::MX(mx) if chain_member(&r.name) => Some(Mx {
-                preference: mx.preference,
-                exchange: presentation(mx.exchange.iter()),
-            }),
-            _ => None,
-        })
-        .collect()
-}
-
-/// What one datagram or TCP message says about an MX query for `qname`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Answer {
-    /// Not an answer to this question (garbage, a query, another name or
-    /// type): ignore it and keep waiting.
-    Ignore,
-    /// The answer was cut short; ask again over TCP.
-    Truncated,
-    /// The server failed; worth asking again while the deadline allows.
-    Retry(Outcome),
-    /// The lookup is settled.
-    Final(Outcome),
-}
-
-/// Classify raw DNS message bytes received for an MX query of `qname`.
-/// Matching the message ID is the caller's job (it knows which IDs are
-/// pending); everything else about the message is checked here. Never
-/// panics, whatever the bytes. This is the wire engine's fast reader
-/// ([`packet::classify`]).
-pub fn classify_answer(qname: &DomainName, wire: &[u8]) -> Answer {
-    let mut question = Vec::new();
-    if qname.write_wire(&mut question).is_err() {
-        return Answer::Ignore;
-    }
-    packet::classify(&question, wire)
-}
-
-/// The same as [`classify_answer`], built on hickory-proto's full message
-/// decoder: the reference the fast reader is checked against. Slower.
-pub fn classify_answer_reference(qname: &DomainName, wire: &[u8]) -> Answer {
-    let Ok(qname) = query_name(qname) else {
-        return Answer::Ignore;
-    };
-    let Ok(msg) = Message::from_vec(wire) else {
-        return Answer::Ignore;
-    };
-    classify_message(&qname, &msg)
-}
-
-/// Two names are the same when their labels are, ignoring ASCII case
-/// (RFC 4343) and whether they are fully qualified.
-fn same_name(a: &Name, b: &Name) -> bool {
-    a.num_labels() == b.num_labels()
-        && a.iter()
-            .zip(b.iter())
-            .all(|(x, y)| x.eq_ignore_ascii_case(y))
-}
-
-fn classify_message(qname: &Name, msg: &Message) -> Answer {
-    if msg.metadata.message_type != MessageType::Response {
-        return Answer::Ignore;
-    }
-    let asked = msg.queries.len() == 1
-        && msg.queries[0].query_type() == RecordType::MX
-        && same_name(msg.queries[0].name(), qname);
-    if !asked {
-        return Answer::Ignore;
-    }
-    if msg.metadata.truncation {
-        return Answer::Truncated;
-    }
-    match msg.metadata.response_code {
-        ResponseCode::NoError => {
-            Answer::Final(Outcome::from_mx(mx_from_answers(qname, &msg.answers)))
-        }
-        ResponseCode::NXDomain => Answer::Final(Outcome::Nxdomain),
-        ResponseCode::ServFail => Answer::Retry(Outcome::Servfail),
-        ResponseCode::Refused => Answer::Final(Outcome::Refused),
-        other => Answer::Final(Outcome::Error(format!(
-            "the server answered {}",
-            escape_text(&other.to_string())
-        ))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use hickory_resolver::proto::rr::rdata::{CNAME, MX};
-
-    fn name(s: &str) -> Name {
-        Name::from_ascii(s).unwrap()
-    }
-
-    fn mx_record(owner: &str, pref: u16, exch: Name) -> Record {
-        Record::from_rdata(name(owner), 60, RData::MX(MX::new(pref, exch)))
-    }
-
-    #[test]
-    fn follows_cnames_and_ignores_foreign_owners() {
-        let answers = vec![
-            Record::from_rdata(
-                name("alias.example."),
-                60,
-                RData::CNAME(CNAME(name("real.example."))),
-            ),
-            mx_record("real.example.", 10, name("mx.real.example.")),
-            mx_record("other.example.", 5, name("evil.example.")),
-        ];
-        let got = mx_from_answers(&name("Alias.Example."), &answers);
-        assert_eq!(got.len(), 1);
-        assert_eq!(got[0].exchange, "mx.real.example");
-    }
-
-    #[test]
-    fn owners_match_in_any_case() {
-        // hickory's eq_ignore_root_case compares case-sensitively; owners
-        // spelt in another case than the question must still count.
-        let answers = vec![mx_record("A.EXAMPLE.", 10, name("mx.example."))];
-        let got = mx_from_answers(&name("a.example."), &answers);
-        assert_eq!(got.len(), 1);
-    }
-
-    #[test]
-    fn control_bytes_in_an_exchange_are_escaped() {
-        let exch = Name::from_labels(vec![b"m\x1b[31mx".to_vec(), b"example".to_vec()]).unwrap();
-        let answers = vec![mx_record("a.example.", 1, exch)];
-        let got = mx_from_answers(&name("a.example."), &answers);
-        assert_eq!(got[0].exchange, "m\\027\\09131mx.example");
-    }
-
-    #[test]
-    fn classifies_raw_answers() {
-        use hickory_resolver::proto::op::{OpCode, Query};
-        let d = DomainName::parse_ascii("a.example").unwrap();
-        let q = Query::query(name("a.example."), RecordType::MX);
-        let answer = |code: ResponseCode, tc: bool| {
-            let mut m = Message::new(7, MessageType::Response, OpCode::Query);
-            m.metadata.response_code = code;
-            m.metadata.truncation = tc;
-            m.add_query(q.clone());
-            m
-        };
-        let mut ok = answer(ResponseCode::NoError, false);
-        ok.add_answer(mx_record("a.example.", 10, name("mx.example.")));
-        assert_eq!(
-            classify_answer(&d, &ok.to_vec().unwrap()),
-            Answer::Final(Outcome::Ok(vec![Mx {
-                preference: 10,
-                exchange: "mx.example".into()
-            }]))
-        );
-        let wire = |m: Message| m.to_vec().unwrap();
-        assert_eq!(
-            classify_answer(&d, &wire(answer(ResponseCode::NoError, false))),
-            Answer::Final(Outcome::NoMx)
-        );
-        assert_eq!(
-            classify_answer(&d, &wire(answer(ResponseCode::NXDomain, false))),
-            Answer::Final(Outcome::Nxdomain)
-        );
-        assert_eq!(
-            classify_answer(&d, &wire(answer(ResponseCode::ServFail, false))),
-            Answer::Retry(Outcome::Servfail)
-        );
-        assert_eq!(
-            classify_answer(&d, &wire(answer(ResponseCode::Refused, false))),
-            Answer::Final(Outcome::Refused)
-        );
-        assert_eq!(
-            classify_answer(&d, &wire(answer(ResponseCode::NoError, true))),
-            Answer::Truncated
-        );
-        assert!(matches!(
-            classify_answer(&d, &wire(answer(ResponseCode::NotImp, false))),
-            Answer::Final(Outcome::Error(_))
-        ));
-        // Another name, a query instead of a response, and garbage are ignored.
-        let other = DomainName::parse_ascii("b.example").unwrap();
-        assert_eq!(
-            classify_answer(&other, &wire(answer(ResponseCode::NoError, false))),
-            Answer::Ignore
-        );
-        let mut query = answer(ResponseCode::NoError, false);
-        query.metadata.message_type = MessageType::Query;
-        assert_eq!(classify_answer(&d, &wire(query)), Answer::Ignore);
-        assert_eq!(classify_answer(&d, b"\x00\x07garbage"), Answer::Ignore);
-    }
-
-    #[test]
-    fn query_names_are_fully_qualified() {
-        let n = query_name(&DomainName::parse_ascii("a\\.b.example").unwrap()).unwrap();
-        assert!(n.is_fqdn());
-        assert_eq!(n.num_labels(), 2);
     }
 }

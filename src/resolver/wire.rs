@@ -1,451 +1,440 @@
-//! The wire engine: MX queries as hickory-proto messages over a few
-//! long-lived UDP sockets, answers matched to queries by ID, source and
-//! question, our own retransmission timers inside the deadline, and a TCP
-//! connection of its own for each query that needs TCP, so that a server
-//! that breaks one connection cannot take other lookups down with it.
+//! The wire engine's client: which server to ask, when to send again, when
+//! to give up. Over the UDP and TCP transports, with the codec and the
+//! classifier.
+//!
+//! The rules for one question:
+//! - **Rotation.** Each question starts at the next server in turn,
+//!   skipping servers whose port was just reported unreachable; every
+//!   further attempt goes to the next server after that one. The address
+//!   family plays no part: each server has sockets of its own.
+//! - **Deadline.** `--timeout` counts from the question's first send
+//!   (waiting in the limiter or for a congested server's pacer does not
+//!   count), and covers every send, retry and alias followed.
+//! - **Lost packets** are sent again until the deadline: after one
+//!   retransmission timeout (the server's RTO, doubling with each send, at
+//!   most 2 s), to the next server when there are several. An answer to an
+//!   earlier send still counts.
+//! - **SERVFAIL, REFUSED and referrals** are asked again at the next server;
+//!   `--retries` is how many more such answers a question may get beyond
+//!   one per server. While a server is shedding load (see
+//!   [`super::server`]) they do not count against `--retries`. The status
+//!   is the last answer's.
+//! - **Port unreachable** (ICMP): the server is skipped for a moment; when
+//!   every server is unreachable the question fails at once.
+//! - **Truncated** answers are asked again over TCP, at the same server.
+//! - **FORMERR, NOTIMP or BADVERS** to a query with EDNS: that server is
+//!   asked without EDNS from then on.
+//! - **0x20**: question letters go out in random case, until a server shows
+//!   it does not keep case; then its questions go out in lower case.
 
-use super::packet::{self, HEADER};
-use super::{Answer, CONNECTION, MxResolver, Settings, recv};
+use super::answer::{Failure, FailureKind, Phase};
+use super::classify::{Step, Verdict};
+use super::codec::{self, RecordType};
+use super::server::{MAX_RTO, Nameserver, Stats};
+use super::udp::{Received, Ticket};
+use super::{Ask, Deadline, Settings, tcp};
 use crate::error::Error;
-use crate::name::{DomainName, escape_text};
-use crate::outcome::Outcome;
-use std::collections::HashMap;
+use crate::name::DomainName;
+use smallvec::SmallVec;
 use std::future::poll_fn;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Poll, Waker};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::Poll;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::{Instant, timeout_at};
 
-/// Receive buffer asked for on each UDP socket, so that bursts of answers
-/// are not dropped by the kernel.
-const RECV_BUFFER: usize = 4 << 20;
-/// Lookups in flight per UDP socket before another socket is opened.
-const PER_SOCKET: usize = 1024;
+/// UDP sockets per nameserver.
+pub const SOCKETS_PER_SERVER: usize = 1;
+/// The first wait before a SERVFAIL/REFUSED answer is asked again at a
+/// server that already gave one (doubling).
+const RETRY_BACKOFF: Duration = Duration::from_millis(50);
 
 pub struct WireResolver {
-    servers: Vec<SocketAddr>,
+    servers: Vec<Arc<Nameserver>>,
     tcp_only: bool,
     timeout: Duration,
     retries: u32,
-    /// UDP sockets per address family: `[v4, v6]`.
-    sockets: [Vec<Arc<Channel>>; 2],
-    next: AtomicUsize,
-    /// Smoothed round-trip time of first-try UDP answers, in microseconds.
-    srtt_us: AtomicU32,
+    rotation: AtomicUsize,
 }
 
-/// The round-trip time assumed before any answer has been timed.
-const INITIAL_SRTT: Duration = Duration::from_millis(200);
-/// The shortest wait before a UDP query is sent again.
-const MIN_RTO: Duration = Duration::from_millis(150);
-
-/// One UDP socket and the queries waiting for an answer on it.
-struct Channel {
-    socket: UdpSocket,
-    /// Answers from any other address are dropped.
-    servers: Vec<SocketAddr>,
-    /// The server the socket is connected to, if there is only one.
-    connected: Option<SocketAddr>,
-    pending: Mutex<HashMap<u16, Slot, BuildHasherDefault<IdHasher>>>,
-}
-
-/// A query waiting on a channel. The receive task reads each datagram
-/// against the query whose ID it carries and leaves only a useful answer
-/// here, so a lookup wakes once per answer, not once per datagram.
-struct Slot {
-    /// The query as sent: resent as it is, and its question is what an
-    /// answer must match.
-    query: Vec<u8>,
-    answer: Option<Answer>,
-    waker: Option<Waker>,
+/// One server asked for one question, and the ticket its answer comes on.
+struct Attempt {
+    ns: Arc<Nameserver>,
+    ticket: Ticket,
+    sent_at: Instant,
+    sends: u32,
+    edns: bool,
+    /// The server's retransmission timeout when the attempt began.
+    rto: Duration,
 }
 
 impl WireResolver {
-    /// Open the sockets and start their receive loops. Needs a Tokio runtime.
+    /// Open the sockets and start their receive tasks. Needs a Tokio
+    /// runtime.
     pub fn new(settings: &Settings) -> Result<WireResolver, Error> {
-        let servers = if settings.nameservers.is_empty() {
-            super::system_nameservers()?
+        let addrs = settings.servers()?;
+        let sockets = if settings.tcp_only {
+            0
         } else {
-            settings.nameservers.clone()
+            SOCKETS_PER_SERVER
         };
-        let per_family = settings.concurrency.div_ceil(PER_SOCKET).clamp(1, 32);
-        let mut sockets = [Vec::new(), Vec::new()];
-        if !settings.tcp_only {
-            for (family, any) in [(0, "0.0.0.0:0"), (1, "[::]:0")] {
-                if !servers.iter().any(|s| usize::from(s.is_ipv6()) == family) {
-                    continue;
-                }
-                for _ in 0..per_family {
-                    let bind: SocketAddr = any.parse().expect("a valid wildcard address");
-                    let channel = Arc::new(Channel::bind(bind, &servers).map_err(|e| {
-                        Error::ResolverConfig(format!("cannot open a UDP socket: {e}"))
-                    })?);
-                    tokio::spawn(receive(channel.clone()));
-                    sockets[family].push(channel);
-                }
-            }
-        }
+        let servers = addrs
+            .into_iter()
+            .map(|a| {
+                Nameserver::new(a, sockets, settings.concurrency)
+                    .map(Arc::new)
+                    .map_err(|e| Error::ResolverConfig(format!("cannot open a UDP socket: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(WireResolver {
             servers,
             tcp_only: settings.tcp_only,
             timeout: settings.timeout,
             retries: settings.retries,
-            sockets,
-            next: AtomicUsize::new(0),
-            srtt_us: AtomicU32::new(INITIAL_SRTT.as_micros() as u32),
+            rotation: AtomicUsize::new(0),
         })
     }
 
-    /// The server for this attempt: the servers take turns.
-    fn server(&self, attempt: u32) -> SocketAddr {
-        let start = self.next.load(Ordering::Relaxed);
-        self.servers[(start + attempt as usize) % self.servers.len()]
-    }
-
-    fn per_attempt(&self) -> Duration {
-        self.timeout / (self.retries + 1)
-    }
-
-    /// How long to wait before sending a UDP query again: four smoothed
-    /// round trips, at least `MIN_RTO`, doubling with each attempt. A lost
-    /// packet costs a fraction of a second, not a share of the deadline;
-    /// the last attempt waits for whatever time is left.
-    fn retransmit_after(&self, attempt: u32) -> Duration {
-        let srtt = Duration::from_micros(u64::from(self.srtt_us.load(Ordering::Relaxed)));
-        let rto = (srtt * 4).max(MIN_RTO).min(self.per_attempt());
-        rto * (1 << attempt.min(16))
-    }
-
-    /// Karn's rule: only answers to a query sent once are timed.
-    fn record_rtt(&self, rtt: Duration) {
-        let sample = rtt.as_micros().min(u128::from(u32::MAX)) as u32;
-        let old = self.srtt_us.load(Ordering::Relaxed);
-        let new = old - old / 8 + sample / 8;
-        self.srtt_us.store(new, Ordering::Relaxed);
-    }
-
-    async fn udp_lookup(&self, name: &DomainName) -> Outcome {
-        let start = Instant::now();
-        let deadline = start + self.timeout;
-        let first = self.server(0);
-        let family = usize::from(first.is_ipv6());
-        let pick = self.next.fetch_add(1, Ordering::Relaxed);
-        let channel = &self.sockets[family][pick % self.sockets[family].len()];
-        let ticket = match channel.register(name) {
-            Ok(t) => t,
-            Err(e) => return Outcome::Error(e),
-        };
-        let mut last = Outcome::Timeout;
-        let mut until = start;
-        for attempt in 0..=self.retries {
-            let server = self.server(attempt);
-            if server.is_ipv6() != first.is_ipv6() {
-                continue;
-            }
-            if let Err(e) = ticket.send(server).await {
-                last = Outcome::Error(escape_text(&format!("{CONNECTION}: {e}")));
-                continue;
-            }
-            until = if attempt == self.retries {
-                deadline
-            } else {
-                (until + self.retransmit_after(attempt)).min(deadline)
-            };
-            let Ok(answer) = timeout_at(until, ticket.answer()).await else {
-                // No answer in this attempt's share: send again.
-                continue;
-            };
-            if attempt == 0 {
-                self.record_rtt(start.elapsed());
-            }
-            match answer {
-                Answer::Ignore => {}
-                Answer::Final(outcome) => return outcome,
-                Answer::Retry(outcome) => last = outcome,
-                Answer::Truncated => {
-                    drop(ticket);
-                    // Boxed: the TCP path is rare, and would otherwise make
-                    // every lookup's future as large as its own.
-                    return Box::pin(self.tcp_attempt(server, name, deadline))
-                        .await
-                        .unwrap_or_else(|o| o);
-                }
-            }
-        }
-        last
-    }
-
-    async fn tcp_lookup(&self, name: &DomainName) -> Outcome {
-        let start = Instant::now();
-        let deadline = start + self.timeout;
-        let mut last = Outcome::Timeout;
-        for attempt in 0..=self.retries {
-            let until = (start + self.per_attempt() * (attempt + 1)).min(deadline);
-            match self.tcp_attempt(self.server(attempt), name, until).await {
-                Ok(outcome) => return outcome,
-                Err(outcome) => last = outcome,
-            }
-        }
-        last
-    }
-
-    /// One query over a TCP connection of its own. `Err` for an outcome
-    /// worth retrying (timeout, SERVFAIL, broken connection).
-    async fn tcp_attempt(
-        &self,
-        server: SocketAddr,
-        name: &DomainName,
-        until: Instant,
-    ) -> Result<Outcome, Outcome> {
-        let id = rand::random::<u16>();
-        let mut query = Vec::new();
-        packet::encode_query(id, name, &mut query).map_err(Outcome::Error)?;
-        // Over TCP a message is framed by its two-byte length.
-        let mut framed = Vec::with_capacity(query.len() + 2);
-        framed.extend_from_slice(&(query.len() as u16).to_be_bytes());
-        framed.extend_from_slice(&query);
-        let conn_err = |what: &str, e: io::Error| {
-            Outcome::Error(escape_text(&format!("{CONNECTION}: TCP {what}: {e}")))
-        };
-        let mut stream = match timeout_at(until, TcpStream::connect(server)).await {
-            Err(_) => return Err(Outcome::Timeout),
-            Ok(Err(e)) => return Err(conn_err("connect", e)),
-            Ok(Ok(s)) => s,
-        };
-        match timeout_at(until, stream.write_all(&framed)).await {
-            Err(_) => return Err(Outcome::Timeout),
-            Ok(Err(e)) => return Err(conn_err("write", e)),
-            Ok(Ok(())) => {}
-        }
-        loop {
-            let mut len = [0u8; 2];
-            match timeout_at(until, stream.read_exact(&mut len)).await {
-                Err(_) => return Err(Outcome::Timeout),
-                Ok(Err(e)) => return Err(conn_err("read", e)),
-                Ok(Ok(_)) => {}
-            }
-            let mut body = vec![0u8; usize::from(u16::from_be_bytes(len))];
-            match timeout_at(until, stream.read_exact(&mut body)).await {
-                Err(_) => return Err(Outcome::Timeout),
-                Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                    return Err(Outcome::Error(format!(
-                        "{CONNECTION}: the TCP connection closed in the middle of the answer"
-                    )));
-                }
-                Ok(Err(e)) => return Err(conn_err("read", e)),
-                Ok(Ok(_)) => {}
-            }
-            if body.len() < HEADER || body[..2] != id.to_be_bytes() {
-                continue;
-            }
-            return match packet::read(packet::question(&query), &body) {
-                None => Err(Outcome::Error("malformed answer over TCP".into())),
-                Some(Answer::Ignore) => continue,
-                Some(Answer::Final(o)) => Ok(o),
-                Some(Answer::Retry(o)) => Err(o),
-                Some(Answer::Truncated) => Ok(Outcome::Error(
-                    "the answer was truncated even over TCP".into(),
-                )),
-            };
-        }
-    }
-}
-
-impl MxResolver for WireResolver {
-    async fn lookup(&self, name: &DomainName) -> Outcome {
-        if self.tcp_only {
-            self.tcp_lookup(name).await
-        } else {
-            self.udp_lookup(name).await
-        }
-    }
-}
-
-impl Channel {
-    /// A socket for the servers of `addr`'s family. With only one such
-    /// server the socket is connected to it: the kernel then drops
-    /// datagrams from anywhere else, and sends skip the route lookup.
-    fn bind(addr: SocketAddr, servers: &[SocketAddr]) -> io::Result<Channel> {
-        let domain = socket2::Domain::for_address(addr);
-        let socket =
-            socket2::Socket::new(domain, socket2::Type::DGRAM, Some(socket2::Protocol::UDP))?;
-        // Best effort: the kernel caps it at net.core.rmem_max.
-        let _ = socket.set_recv_buffer_size(RECV_BUFFER);
-        socket.set_nonblocking(true)?;
-        socket.bind(&addr.into())?;
-        let servers: Vec<SocketAddr> = servers
+    /// What each server saw during the run.
+    pub fn stats(&self) -> Vec<(Arc<str>, Stats)> {
+        self.servers
             .iter()
-            .filter(|s| s.is_ipv6() == addr.is_ipv6())
-            .copied()
-            .collect();
-        let connected = match servers[..] {
-            [only] => {
-                socket.connect(&only.into())?;
-                Some(only)
-            }
-            _ => None,
-        };
-        Ok(Channel {
-            socket: UdpSocket::from_std(socket.into())?,
-            servers,
-            connected,
-            pending: Mutex::new(HashMap::default()),
-        })
+            .map(|s| (s.label.clone(), s.stats()))
+            .collect()
     }
 
-    fn pending(&self) -> MutexGuard<'_, HashMap<u16, Slot, BuildHasherDefault<IdHasher>>> {
-        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    /// The first server for a new question: the next in turn that is not
+    /// marked unreachable.
+    fn first(&self) -> usize {
+        let n = self.servers.len();
+        let c = self.rotation.fetch_add(1, Ordering::Relaxed);
+        (0..n)
+            .map(|i| (c + i) % n)
+            .find(|&i| !self.servers[i].unreachable())
+            .unwrap_or(c % n)
     }
 
-    /// Reserve a free, random query ID on this channel and write the query.
-    fn register(self: &Arc<Self>, name: &DomainName) -> Result<Ticket, String> {
-        let mut query = Vec::with_capacity(HEADER + name.as_str().len() + 20);
-        let mut pending = self.pending();
-        let id = loop {
-            let id = rand::random::<u16>();
-            if !pending.contains_key(&id) {
-                break id;
+    /// How many SERVFAIL/REFUSED/referral answers a question may get.
+    fn failure_budget(&self) -> u32 {
+        (self.retries + 1).max(self.servers.len() as u32)
+    }
+
+    /// The query for `name`, with or without EDNS, and with its letters in
+    /// random case if `case` (0x20).
+    fn query(
+        &self,
+        name: &DomainName,
+        qtype: RecordType,
+        edns: bool,
+        case: bool,
+    ) -> Result<Vec<u8>, Failure> {
+        let mut q = Vec::with_capacity(codec::HEADER + name.as_str().len() + 20);
+        codec::encode_query(0, name, qtype, edns, &mut q).map_err(|e| {
+            Failure::error(Phase::Internal, format!("cannot encode the query: {e}"))
+        })?;
+        if case {
+            codec::randomize_case(&mut q, rand::random());
+        }
+        Ok(q)
+    }
+
+    async fn udp_ask(
+        &self,
+        name: &DomainName,
+        qtype: RecordType,
+        deadline: &mut Deadline,
+    ) -> Result<Step, Failure> {
+        let n = self.servers.len();
+        let mut index = self.first();
+        let mut attempts: SmallVec<[Attempt; 2]> = SmallVec::new();
+        let mut last: Option<Failure> = None;
+        let mut failures = 0u32;
+        // Sends of this question so far (for the backoff), and when the
+        // next one is due (`None`: now).
+        let mut sends = 0u32;
+        let mut next_send: Option<Instant> = None;
+        // Start a new attempt (at `index`) at the next send, rather than
+        // sending the current one again.
+        let mut switch = true;
+        // A send is out and unanswered: the timer running out means loss
+        // (otherwise it is the end of a pause before asking again).
+        let mut awaiting = false;
+        loop {
+            if next_send.is_none_or(|t| t <= Instant::now()) {
+                if switch {
+                    // Skip unreachable servers while a reachable one is left.
+                    if let Some(i) = (0..n)
+                        .map(|k| (index + k) % n)
+                        .find(|&i| !self.servers[i].unreachable())
+                    {
+                        index = i;
+                    } else if let Some(f) = last.take() {
+                        return Err(f);
+                    }
+                    let ns = self.servers[index].clone();
+                    let (edns, case, rto) = ns.query_settings();
+                    let query = self.query(name, qtype, edns, case)?;
+                    let Some(pool) = &ns.udp else {
+                        return Err(Failure::error(Phase::Internal, "no UDP socket"));
+                    };
+                    let ticket = pool.register(query).map_err(|e| {
+                        Failure::error(Phase::Network, format!("cannot open a UDP socket: {e}"))
+                    })?;
+                    attempts.push(Attempt {
+                        ns,
+                        ticket,
+                        sent_at: Instant::now(),
+                        sends: 0,
+                        edns,
+                        rto,
+                    });
+                    switch = false;
+                }
+                let attempt = attempts.last_mut().expect("an attempt was just made");
+                attempt.ns.pace().await;
+                let now = Instant::now();
+                if deadline.expired(now) {
+                    break;
+                }
+                match attempt.ticket.send().await {
+                    Ok(()) => {}
+                    Err(e) => {
+                        last = Some(unreachable(&attempt.ns, &e));
+                        index += 1;
+                        switch = true;
+                        continue;
+                    }
+                }
+                deadline.start(now, self.timeout);
+                awaiting = true;
+                attempt.ns.sent(attempt.sends > 0);
+                attempt.sent_at = now;
+                attempt.sends += 1;
+                sends += 1;
+                let backoff = attempt.rto * 2u32.saturating_pow(sends - 1);
+                next_send = Some(now + backoff.min(MAX_RTO));
             }
-        };
-        packet::encode_query(id, name, &mut query)?;
-        pending.insert(
-            id,
-            Slot {
-                query,
-                answer: None,
-                waker: None,
-            },
+            let until = deadline.cap(next_send.expect("a send was made"));
+            let heard = timeout_at(until, next_heard(&attempts)).await;
+            let Ok((i, received)) = heard else {
+                if deadline.expired(Instant::now()) {
+                    break;
+                }
+                if awaiting {
+                    // A whole RTO without an answer: lost.
+                    let current = attempts.last().expect("an attempt was made");
+                    current.ns.lost();
+                    if n > 1 {
+                        index += 1;
+                        switch = true;
+                    }
+                }
+                next_send = None;
+                continue;
+            };
+            let from = attempts[i].ns.clone();
+            awaiting = false;
+            match received {
+                Received::Unreachable(e) => {
+                    last = Some(unreachable(&from, &e));
+                    if self.servers.iter().all(|s| s.unreachable()) {
+                        break;
+                    }
+                    index += 1;
+                    switch = true;
+                    next_send = None;
+                }
+                Received::Verdict(verdict) => {
+                    let a = &attempts[i];
+                    let rtt = (a.sends == 1).then(|| a.sent_at.elapsed());
+                    match verdict {
+                        Verdict::Done(step) => {
+                            from.answered(rtt, true);
+                            return Ok(with_server(step, &from));
+                        }
+                        Verdict::Fail(f) => {
+                            from.answered(rtt, true);
+                            return Err(f);
+                        }
+                        Verdict::Ignore(_) => awaiting = true,
+                        Verdict::Truncated => {
+                            from.answered(rtt, true);
+                            // Boxed: the TCP path is rare, and would otherwise
+                            // make every lookup's future as large as its own.
+                            return Box::pin(self.tcp_ask(name, qtype, deadline, Some(&from)))
+                                .await;
+                        }
+                        Verdict::NoEdns => {
+                            from.answered(rtt, true);
+                            if attempts[i].edns {
+                                from.no_edns();
+                                index = self
+                                    .servers
+                                    .iter()
+                                    .position(|s| Arc::ptr_eq(s, &from))
+                                    .unwrap_or(index);
+                                switch = true;
+                                next_send = None;
+                            }
+                        }
+                        Verdict::Retry(f) => {
+                            let congested = from.congested();
+                            from.refused(f.kind == FailureKind::Servfail);
+                            if !congested {
+                                failures += 1;
+                            }
+                            last = Some(f);
+                            if failures >= self.failure_budget() {
+                                break;
+                            }
+                            index += 1;
+                            switch = true;
+                            // Ask a server that has failed this question
+                            // before only after a pause.
+                            let asked_before = attempts
+                                .iter()
+                                .any(|a| Arc::ptr_eq(&a.ns, &self.servers[index % n]));
+                            next_send = asked_before.then(|| {
+                                Instant::now()
+                                    + RETRY_BACKOFF * 2u32.saturating_pow(failures.min(6))
+                            });
+                            if congested {
+                                next_send = Some(Instant::now() + from.rto());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Err(last.unwrap_or_else(Failure::timeout))
+    }
+
+    /// The question over TCP: with `--tcp`, or after a truncated answer
+    /// from `only`.
+    async fn tcp_ask(
+        &self,
+        name: &DomainName,
+        qtype: RecordType,
+        deadline: &mut Deadline,
+        only: Option<&Arc<Nameserver>>,
+    ) -> Result<Step, Failure> {
+        let n = self.servers.len();
+        let start = self.first();
+        let attempts = self.failure_budget();
+        let mut last: Option<Failure> = None;
+        let mut failures = 0;
+        let mut k = 0;
+        let mut edns_retry = false;
+        while failures < attempts {
+            let ns = match only {
+                Some(ns) => ns.clone(),
+                None => self.servers[(start + k) % n].clone(),
+            };
+            let now = Instant::now();
+            deadline.start(now, self.timeout);
+            if deadline.expired(now) {
+                break;
+            }
+            // Each attempt gets an equal share of what is left, so that a
+            // silent server does not take all of it.
+            let left = deadline.left(now);
+            let share = left / (attempts - failures).max(1);
+            let until = deadline.cap(now + share.max(left.min(Duration::from_millis(500))));
+            let query = self.query(name, qtype, ns.edns(), false)?;
+            let mut query = query;
+            codec::set_id(&mut query, rand::random());
+            ns.sent(false);
+            let verdict = match tcp::exchange(ns.addr, &query, until).await {
+                Ok(v) => v,
+                Err(f) => {
+                    if f.kind == FailureKind::Timeout {
+                        ns.lost();
+                    }
+                    last = Some(f);
+                    failures += 1;
+                    k += 1;
+                    continue;
+                }
+            };
+            ns.answered(None, true);
+            match verdict {
+                Verdict::Done(step) => return Ok(with_server(step, &ns)),
+                Verdict::Fail(f) => return Err(f),
+                Verdict::NoEdns if codec::has_edns(&query) && !edns_retry => {
+                    ns.no_edns();
+                    edns_retry = true;
+                }
+                Verdict::Retry(f) => {
+                    ns.refused(f.kind == FailureKind::Servfail);
+                    last = Some(f);
+                    failures += 1;
+                    k += 1;
+                }
+                other => {
+                    return Err(Failure::error(
+                        Phase::Protocol,
+                        format!("an unusable answer over TCP ({other:?})"),
+                    ));
+                }
+            }
+        }
+        Err(last.unwrap_or_else(Failure::timeout))
+    }
+}
+
+impl Ask for WireResolver {
+    async fn ask(
+        &self,
+        name: &DomainName,
+        qtype: RecordType,
+        deadline: &mut Deadline,
+    ) -> Result<Step, Failure> {
+        if self.tcp_only {
+            self.tcp_ask(name, qtype, deadline, None).await
+        } else {
+            self.udp_ask(name, qtype, deadline).await
+        }
+    }
+}
+
+fn with_server(step: Step, ns: &Nameserver) -> Step {
+    match step {
+        Step::Answer(mut a) => {
+            a.server = Some(ns.label.clone());
+            Step::Answer(a)
+        }
+        Step::Follow { mut partial, next } => {
+            partial.server = Some(ns.label.clone());
+            Step::Follow { partial, next }
+        }
+    }
+}
+
+fn unreachable(ns: &Nameserver, e: &io::Error) -> Failure {
+    if e.kind() == io::ErrorKind::ConnectionRefused {
+        ns.mark_unreachable();
+        return Failure::error(
+            Phase::Network,
+            format!(
+                "{}: {} refused the connection (nothing is listening on that port)",
+                tcp::CONNECTION,
+                ns.addr
+            ),
         );
-        Ok(Ticket {
-            channel: self.clone(),
-            id,
-        })
     }
+    tcp::connection_failure(&format!("UDP to {}", ns.addr), e)
 }
 
-/// A query ID held on a channel; dropping it frees the ID, so a lookup
-/// cancelled at its deadline leaves nothing behind.
-struct Ticket {
-    channel: Arc<Channel>,
-    id: u16,
-}
-
-impl Ticket {
-    /// Send (or send again) the query to `server`.
-    async fn send(&self, server: SocketAddr) -> io::Result<()> {
-        let socket = &self.channel.socket;
-        let query = {
-            let pending = self.channel.pending();
-            let Some(slot) = pending.get(&self.id) else {
-                return Err(io::Error::other("the query was lost"));
-            };
-            let send = || {
-                if self.channel.connected == Some(server) {
-                    socket.try_send(&slot.query)
-                } else {
-                    socket.try_send_to(&slot.query, server)
-                }
-            };
-            match send() {
-                // The socket's send buffer is full: wait, without the lock.
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => slot.query.clone(),
-                // On a connected socket, an ICMP error for an earlier
-                // datagram is reported by the next send: not this query's.
-                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
-                    return send().map(drop);
-                }
-                sent => return sent.map(drop),
-            }
-        };
-        socket.send_to(&query, server).await.map(drop)
-    }
-
-    /// The next useful answer to the query.
-    async fn answer(&self) -> Answer {
-        poll_fn(|cx| {
-            let mut pending = self.channel.pending();
-            let Some(slot) = pending.get_mut(&self.id) else {
-                return Poll::Ready(Answer::Ignore);
-            };
-            if let Some(answer) = slot.answer.take() {
-                return Poll::Ready(answer);
-            }
-            if !slot.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                slot.waker = Some(cx.waker().clone());
-            }
-            Poll::Pending
-        })
-        .await
-    }
-}
-
-impl Drop for Ticket {
-    fn drop(&mut self) {
-        self.channel.pending().remove(&self.id);
-    }
-}
-
-/// Read each datagram against the query waiting for its ID, if any, and
-/// hand that query what it says.
-async fn receive(channel: Arc<Channel>) {
-    let mut batch = recv::Batch::new();
-    loop {
-        // An error here is an ICMP report or the like: it belongs to no
-        // query in particular.
-        if batch.recv(&channel.socket).await.is_err() {
-            continue;
-        }
-        let mut pending = channel.pending();
-        for (datagram, from) in batch.datagrams() {
-            if datagram.len() < HEADER || !channel.servers.contains(&from) {
-                continue;
-            }
-            let id = u16::from_be_bytes([datagram[0], datagram[1]]);
-            let Some(slot) = pending.get_mut(&id) else {
-                continue;
-            };
-            // A bug in the reader must cost one datagram, not this loop
-            // (and with it every lookup on the socket).
-            let read = || packet::classify(packet::question(&slot.query), datagram);
-            let answer = std::panic::catch_unwind(read).unwrap_or(Answer::Ignore);
-            if answer == Answer::Ignore {
-                continue;
-            }
-            // A settled answer is not replaced by a later one (a duplicate,
-            // or the answer to a resent query).
-            if !matches!(slot.answer, Some(Answer::Final(_))) {
-                slot.answer = Some(answer);
-            }
-            if let Some(waker) = slot.waker.take() {
-                waker.wake();
+/// The next thing heard on any of the attempts' tickets, and which.
+async fn next_heard(attempts: &[Attempt]) -> (usize, Received) {
+    poll_fn(|cx| {
+        for (i, a) in attempts.iter().enumerate().rev() {
+            if let Poll::Ready(r) = a.ticket.poll_next(cx) {
+                return Poll::Ready((i, r));
             }
         }
-    }
-}
-
-/// Query IDs are random already: spread them over the hash table with one
-/// multiplication instead of SipHash.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-
-    fn write_u16(&mut self, id: u16) {
-        self.0 = u64::from(id).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
+        Poll::Pending
+    })
+    .await
 }

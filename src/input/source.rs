@@ -1,0 +1,135 @@
+//! Where domains come from (arguments, files, stdin, any reader) and
+//! reading them a line at a time without ever holding more than one line.
+
+use crate::error::Error;
+use std::ffi::OsString;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::PathBuf;
+
+/// Longest line kept; the rest of a longer line is skipped, not stored, and
+/// the line becomes an `invalid` entry.
+pub const MAX_LINE: usize = 4096;
+/// Longest stretch without a line break that is skipped before a source is
+/// given up as not a list of lines at all (`-f /dev/zero`, a binary file).
+pub const MAX_SKIP: u64 = 1 << 20;
+
+/// Where domains are read from, in order.
+pub enum Source {
+    /// Domains given on the command line; `first` is the position of the
+    /// first of them among all the DOMAIN arguments (1-based).
+    Args {
+        first: u64,
+        args: Vec<OsString>,
+    },
+    /// A file, opened up front so that a missing one fails before any lookup.
+    File(PathBuf, File),
+    Stdin,
+    /// Any reader, named for messages (`LABEL:LINE`).
+    Reader(String, Box<dyn Read + Send>),
+}
+
+impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Args { args, .. } => write!(f, "Args({} domains)", args.len()),
+            Source::File(p, _) => write!(f, "File({})", p.display()),
+            Source::Stdin => f.write_str("Stdin"),
+            Source::Reader(label, _) => write!(f, "Reader({label})"),
+        }
+    }
+}
+
+impl Source {
+    /// Domains given as arguments, numbered from 1.
+    pub fn args<S: Into<OsString>>(args: impl IntoIterator<Item = S>) -> Source {
+        Source::Args {
+            first: 1,
+            args: args.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    /// Open a path given with `--file`; `-` is stdin.
+    pub fn open(path: &std::ffi::OsStr) -> Result<Source, Error> {
+        if path == "-" {
+            return Ok(Source::Stdin);
+        }
+        let buf = PathBuf::from(path);
+        let fail = |e: io::Error| Error::Input {
+            path: buf.clone(),
+            source: e,
+        };
+        let meta = std::fs::metadata(&buf).map_err(fail)?;
+        if meta.is_dir() {
+            return Err(fail(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "is a directory",
+            )));
+        }
+        let file = File::open(&buf).map_err(fail)?;
+        Ok(Source::File(buf, file))
+    }
+
+    /// The size in bytes, if it is a regular file (for progress).
+    pub fn size(&self) -> Option<u64> {
+        match self {
+            Source::File(_, f) => f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len()),
+            _ => None,
+        }
+    }
+}
+
+/// What one read gave.
+pub enum Line {
+    /// A line (without its line break) is in the buffer.
+    Text,
+    /// The line was longer than the cap: the buffer holds its start.
+    Overlong,
+    /// More than [`MAX_SKIP`] bytes without a line break: stop reading.
+    Endless,
+}
+
+/// A source of lines, buffered.
+pub type LineReader = BufReader<Box<dyn Read + Send>>;
+
+/// Read one line (without its `\n`) into `buf`, keeping at most `cap`
+/// bytes and skipping the rest. `None` at the end of input.
+pub fn read_line_capped(
+    reader: &mut LineReader,
+    buf: &mut Vec<u8>,
+    cap: usize,
+) -> io::Result<Option<Line>> {
+    buf.clear();
+    let mut overlong = false;
+    let mut any = false;
+    let mut skipped: u64 = 0;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(a) => a,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(any.then_some(if overlong { Line::Overlong } else { Line::Text }));
+        }
+        any = true;
+        let (chunk, used, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (&available[..i], i + 1, true),
+            None => (available, available.len(), false),
+        };
+        let room = cap.saturating_sub(buf.len());
+        if chunk.len() > room {
+            overlong = true;
+            skipped += (chunk.len() - room) as u64;
+        }
+        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        reader.consume(used);
+        if done {
+            return Ok(Some(if overlong { Line::Overlong } else { Line::Text }));
+        }
+        if skipped > MAX_SKIP {
+            return Ok(Some(Line::Endless));
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! The JSON/NDJSON record of one domain: the output contract, written by
+//! the JSON sinks and read back by `--baseline` and `mxlookup report`.
+//! One struct for both directions, so they cannot drift apart.
+//!
+//! Keys that never change meaning: `domain`, `status`, `mx`, `error`.
+//! Added since: `input`, `source`, `ttl`, `server`, `time_ms`; `aliases`
+//! when the name is an alias, `phase` for a failure; with `--audit`:
+//! `addresses` (implicit MX), `problems`, and `addresses` in each `mx`
+//! entry; with `--baseline`: `changes`. Writing one allocates nothing.
+
+use crate::audit::Problem;
+use crate::engine::Settled;
+use crate::input::Origin;
+use crate::outcome::Status;
+use crate::resolver::Phase;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
+use std::fmt;
+use std::net::IpAddr;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Record<'a> {
+    #[serde(borrow)]
+    pub domain: Cow<'a, str>,
+    pub status: Status,
+    #[serde(borrow)]
+    pub mx: MxList<'a>,
+    #[serde(borrow)]
+    pub error: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub input: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub source: Text<'a>,
+    #[serde(default)]
+    pub ttl: Option<u32>,
+    #[serde(borrow, default)]
+    pub server: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub time_ms: f64,
+    /// The CNAME chain followed, when there is one.
+    #[serde(borrow, default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<Cow<'a, str>>,
+    /// For a failure: which part of the conversation failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Phase>,
+    /// `--audit`, no MX: the domain's own addresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addresses: Option<Vec<IpAddr>>,
+    /// `--audit`: the problems found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problems: Option<Vec<Problem>>,
+    /// `--baseline`: what changed since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Vec<crate::audit::baseline::Change>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MxRecord<'a> {
+    pub preference: u16,
+    #[serde(borrow)]
+    pub exchange: Cow<'a, str>,
+    /// `--audit`: the exchange's addresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addresses: Option<Vec<IpAddr>>,
+}
+
+/// The `mx` list: written straight from a result (no copy), or read back.
+#[derive(Clone, Debug)]
+pub enum MxList<'a> {
+    Of(&'a Settled),
+    List(Vec<MxRecord<'a>>),
+}
+
+impl<'a> MxList<'a> {
+    /// The records, in order.
+    pub fn records(&self) -> Cow<'_, [MxRecord<'a>]> {
+        match self {
+            MxList::List(l) => Cow::Borrowed(l),
+            MxList::Of(r) => Cow::Owned(mx_records(r).collect()),
+        }
+    }
+}
+
+impl PartialEq for MxList<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.records() == other.records()
+    }
+}
+
+fn mx_records<'a>(r: &'a Settled) -> impl Iterator<Item = MxRecord<'a>> + 'a {
+    let audit = r.audit.as_deref();
+    r.outcome
+        .mx_records()
+        .map(move |(preference, exchange)| MxRecord {
+            preference,
+            exchange: Cow::Borrowed(exchange.as_str()),
+            addresses: audit.map(|a| {
+                a.exchanges
+                    .iter()
+                    .find(|x| &x.name == exchange)
+                    .map(|x| x.addresses.clone())
+                    .unwrap_or_default()
+            }),
+        })
+}
+
+impl Serialize for MxList<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            MxList::List(l) => l.serialize(s),
+            MxList::Of(r) => s.collect_seq(mx_records(r)),
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for MxList<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Vec::<MxRecord<'a>>::deserialize(d).map(MxList::List)
+    }
+}
+
+/// Text written from a value that displays itself (no copy), or read back.
+#[derive(Clone, Debug)]
+pub enum Text<'a> {
+    Str(Cow<'a, str>),
+    Origin(&'a Origin),
+}
+
+impl Default for Text<'_> {
+    fn default() -> Self {
+        Text::Str(Cow::Borrowed(""))
+    }
+}
+
+impl fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Text::Str(s) => f.write_str(s),
+            Text::Origin(o) => o.fmt(f),
+        }
+    }
+}
+
+impl PartialEq for Text<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+impl Serialize for Text<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Text::Str(t) => s.serialize_str(t),
+            Text::Origin(o) => s.collect_str(o),
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text::Str(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl<'a> Record<'a> {
+    /// The record of one settled result, borrowing from it.
+    pub fn of(r: &'a Settled) -> Record<'a> {
+        let audit = r.audit.as_deref();
+        let answer = r.outcome.answer();
+        Record {
+            domain: Cow::Borrowed(r.entry.display_name()),
+            status: r.outcome.status(),
+            mx: MxList::Of(r),
+            error: r.outcome.error().map(Cow::Borrowed),
+            input: Cow::Borrowed(&r.entry.input),
+            source: Text::Origin(&r.entry.origin),
+            ttl: answer.and_then(|a| a.ttl),
+            server: answer.and_then(|a| a.server.as_deref()).map(Cow::Borrowed),
+            time_ms: (r.elapsed.as_secs_f64() * 1e6).round() / 1e3,
+            aliases: answer
+                .map(|a| {
+                    a.aliases
+                        .iter()
+                        .map(|n| Cow::Borrowed(n.as_str()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            phase: r.outcome.phase(),
+            addresses: audit.and_then(|a| a.implicit.clone()),
+            problems: audit.map(|a| a.problems.clone()),
+            changes: r.changes.clone(),
+        }
+    }
+
+    /// Parse one record, with a message that says what is wrong.
+    pub fn parse(text: &'a str) -> Result<Record<'a>, String> {
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    }
+}

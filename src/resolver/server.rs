@@ -1,0 +1,479 @@
+//! One nameserver as the wire engine sees it: its address, its UDP socket
+//! pool, and what it has learnt about it: round-trip time (RFC 6298
+//! estimator), whether it understands EDNS and preserves letter case
+//! (0x20), whether its port answered with ICMP "unreachable", and the
+//! congestion controller that decides how fast it may be asked.
+//!
+//! Congestion control (per nameserver). Late and lost answers, and bursts
+//! of SERVFAIL or REFUSED, are signals to slow down, not verdicts on
+//! domains. The limiter already caps the queries in flight at
+//! `--concurrency`; a loopback or LAN resolver answers so fast that even
+//! one query in flight can exceed its rate limit, so the control is on the
+//! send rate: every send (first or again) waits for the server's pacer.
+//! The controller works in epochs of at least one retransmission timeout
+//! and a few dozen completions:
+//! - an epoch in which more than 5% of queries were lost, or in which the
+//!   share of SERVFAIL/REFUSED answers rose 20 points above its usual
+//!   level, is congested: the send rate is cut to 3/4 (the first cut starts
+//!   from the rate of answers actually delivered), at most once per epoch;
+//! - a clean epoch (under 1% lost, no burst) raises the rate by 5%, or 5
+//!   queries a second, whichever is more, and each further clean epoch in
+//!   a row doubles the step (10%, 20%, ... at most 80%), so that a server
+//!   that has recovered is soon asked at full speed again; once the rate is
+//!   above what `--concurrency` queries in flight could carry at the
+//!   server's round-trip time, pacing is off.
+//!
+//! A server that is not congested is never paced, so a fast server is asked
+//! as fast as `--concurrency` allows.
+
+use super::udp::UdpPool;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The shortest wait before a UDP query is sent again.
+pub const MIN_RTO: Duration = Duration::from_millis(150);
+/// The longest wait between two sends of one query.
+pub const MAX_RTO: Duration = Duration::from_secs(2);
+/// The retransmission timeout before any answer has been timed (RFC 6298
+/// says 1 s; loopback and LAN resolvers answer far faster).
+pub const INITIAL_RTO: Duration = Duration::from_millis(500);
+/// How long an ICMP "port unreachable" keeps a server marked unreachable.
+pub const UNREACHABLE_FOR: Duration = Duration::from_millis(500);
+
+/// Loss above this share of an epoch's completions is congestion.
+const LOSS_HIGH: f64 = 0.05;
+/// Loss below this share lets the rate grow.
+const LOSS_LOW: f64 = 0.01;
+/// A rise of the SERVFAIL/REFUSED share by this much above its usual level
+/// is a burst.
+const BURST_RISE: f64 = 0.20;
+/// The fewest completions that make an epoch.
+const EPOCH_MIN: u32 = 32;
+/// The slowest a congested server is ever paced, in queries per second.
+const MIN_RATE: f64 = 2.0;
+
+pub struct Nameserver {
+    pub addr: SocketAddr,
+    /// How the server is named in output (`127.0.0.1:53`).
+    pub label: Arc<str>,
+    pub udp: Option<UdpPool>,
+    /// Answers whose question came back in another letter case than sent
+    /// (counted by the UDP receive tasks too).
+    case_mismatches: Arc<AtomicU64>,
+    /// Queries sent, and sent again (counted without the lock).
+    sent: AtomicU64,
+    resent: AtomicU64,
+    /// The pacer is on (read without the lock on every send).
+    paced: AtomicBool,
+    /// The server's port was reported unreachable (the time is kept in
+    /// the state; this lets the common case skip the lock and the clock).
+    maybe_unreachable: AtomicBool,
+    /// The most queries this server may have in flight (`--concurrency`).
+    window: usize,
+    state: Mutex<State>,
+}
+
+struct State {
+    srtt: Option<Duration>,
+    rttvar: Duration,
+    edns: bool,
+    /// Answers with the question in the exact case sent.
+    case_matches: u32,
+    unreachable_until: Option<Instant>,
+    ctl: Controller,
+    stats: Stats,
+}
+
+/// What happened with one nameserver during the run (for the summary).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Stats {
+    pub sent: u64,
+    pub resent: u64,
+    pub answers: u64,
+    pub lost: u64,
+    pub servfail: u64,
+    pub refused: u64,
+    /// The lowest rate the server was paced at, if it ever was.
+    pub min_rate: Option<f64>,
+    /// The rate it was paced at when the run ended, if it was.
+    pub rate: Option<f64>,
+    pub srtt: Option<Duration>,
+}
+
+impl State {
+    fn rto(&self) -> Duration {
+        match self.srtt {
+            None => INITIAL_RTO,
+            Some(srtt) => (srtt + 4 * self.rttvar).clamp(MIN_RTO, MAX_RTO),
+        }
+    }
+}
+
+struct Controller {
+    epoch_start: Instant,
+    answers: u32,
+    losses: u32,
+    refusals: u32,
+    /// The usual share of SERVFAIL/REFUSED answers (slow average).
+    refusal_baseline: f64,
+    /// Queries per second allowed; `None` when not paced.
+    rate: Option<f64>,
+    /// Clean epochs in a row.
+    clean: u32,
+    next_send: Instant,
+}
+
+impl Nameserver {
+    /// A server reached over UDP (with a pool of `sockets`) and TCP, or
+    /// over TCP only (`sockets` 0). Needs a Tokio runtime for the sockets.
+    pub fn new(addr: SocketAddr, sockets: usize, window: usize) -> std::io::Result<Nameserver> {
+        let now = Instant::now();
+        let case_mismatches = Arc::new(AtomicU64::new(0));
+        let udp = match sockets {
+            0 => None,
+            n => Some(UdpPool::new(addr, n, case_mismatches.clone())?),
+        };
+        Ok(Nameserver {
+            addr,
+            label: Arc::from(addr.to_string()),
+            udp,
+            case_mismatches,
+            sent: AtomicU64::new(0),
+            resent: AtomicU64::new(0),
+            paced: AtomicBool::new(false),
+            maybe_unreachable: AtomicBool::new(false),
+            window: window.max(1),
+            state: Mutex::new(State {
+                srtt: None,
+                rttvar: Duration::ZERO,
+                edns: true,
+                case_matches: 0,
+                unreachable_until: None,
+                ctl: Controller {
+                    epoch_start: now,
+                    answers: 0,
+                    losses: 0,
+                    refusals: 0,
+                    refusal_baseline: 0.0,
+                    rate: None,
+                    clean: 0,
+                    next_send: now,
+                },
+                stats: Stats::default(),
+            }),
+        })
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wait until the pacer lets the next datagram go. Unpaced servers
+    /// never wait.
+    pub async fn pace(&self) {
+        if !self.paced.load(Ordering::Relaxed) {
+            return;
+        }
+        let at = {
+            let mut state = self.state();
+            let ctl = &mut state.ctl;
+            let Some(rate) = ctl.rate else { return };
+            let now = Instant::now();
+            let interval = Duration::from_secs_f64(1.0 / rate);
+            // A send that is late (timer granularity) may catch up by one
+            // interval, no more: no burst.
+            let at = ctl.next_send.max(now - interval);
+            ctl.next_send = at + interval;
+            at
+        };
+        if at > Instant::now() {
+            tokio::time::sleep_until(at).await;
+        }
+    }
+
+    /// The retransmission timeout: SRTT + 4 RTTVAR (RFC 6298), within
+    /// [`MIN_RTO`, `MAX_RTO`].
+    pub fn rto(&self) -> Duration {
+        self.state().rto()
+    }
+
+    pub fn edns(&self) -> bool {
+        self.state().edns
+    }
+
+    /// What a new query to this server needs to know, under one lock:
+    /// whether to use EDNS and 0x20, and the retransmission timeout.
+    pub fn query_settings(&self) -> (bool, bool, Duration) {
+        let state = self.state();
+        let case = self.case_mismatches.load(Ordering::Relaxed) < 2 || state.case_matches > 0;
+        (state.edns, case, state.rto())
+    }
+
+    /// The server answered FORMERR/NOTIMP/BADVERS to a query with OPT.
+    pub fn no_edns(&self) {
+        self.state().edns = false;
+    }
+
+    /// Whether to randomise the case of questions sent to this server: yes
+    /// until it has shown, more than once and never the other way, that it
+    /// does not preserve case.
+    pub fn use_0x20(&self) -> bool {
+        self.case_mismatches.load(Ordering::Relaxed) < 2 || self.state().case_matches > 0
+    }
+
+    pub fn case_mismatch(&self) {
+        self.case_mismatches.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn unreachable(&self) -> bool {
+        if !self.maybe_unreachable.load(Ordering::Relaxed) {
+            return false;
+        }
+        let mut state = self.state();
+        let now = Instant::now();
+        let still = state.unreachable_until.is_some_and(|t| now < t);
+        if !still {
+            state.unreachable_until = None;
+            self.maybe_unreachable.store(false, Ordering::Relaxed);
+        }
+        still
+    }
+
+    /// An ICMP "port unreachable" came back from this server.
+    pub fn mark_unreachable(&self) {
+        self.state().unreachable_until = Some(Instant::now() + UNREACHABLE_FOR);
+        self.maybe_unreachable.store(true, Ordering::Relaxed);
+    }
+
+    pub fn sent(&self, again: bool) {
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        if again {
+            self.resent.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A usable answer came back; `rtt` if it answered a query sent once
+    /// (Karn's rule), with the question in the case it was sent.
+    pub fn answered(&self, rtt: Option<Duration>, case_kept: bool) {
+        let mut state = self.state();
+        state.stats.answers += 1;
+        if case_kept {
+            state.case_matches += 1;
+        }
+        if let Some(r) = rtt {
+            match state.srtt {
+                None => {
+                    state.srtt = Some(r);
+                    state.rttvar = r / 2;
+                }
+                Some(s) => {
+                    let delta = s.abs_diff(r);
+                    state.rttvar = state.rttvar * 3 / 4 + delta / 4;
+                    state.srtt = Some(s * 7 / 8 + r / 8);
+                }
+            }
+            state.stats.srtt = state.srtt;
+        }
+        state.ctl.answers += 1;
+        self.epoch(&mut state);
+    }
+
+    /// A send went unanswered for a whole retransmission timeout.
+    pub fn lost(&self) {
+        let mut state = self.state();
+        state.stats.lost += 1;
+        state.ctl.losses += 1;
+        self.epoch(&mut state);
+    }
+
+    /// SERVFAIL or REFUSED.
+    pub fn refused(&self, servfail: bool) {
+        let mut state = self.state();
+        if servfail {
+            state.stats.servfail += 1;
+        } else {
+            state.stats.refused += 1;
+        }
+        state.ctl.refusals += 1;
+        self.epoch(&mut state);
+    }
+
+    /// The server is shedding load right now: SERVFAIL/REFUSED answers are
+    /// then not held against a domain's retries.
+    pub fn congested(&self) -> bool {
+        self.state().ctl.rate.is_some()
+    }
+
+    pub fn stats(&self) -> Stats {
+        let state = self.state();
+        let mut s = state.stats.clone();
+        s.rate = state.ctl.rate;
+        s.sent = self.sent.load(Ordering::Relaxed);
+        s.resent = self.resent.load(Ordering::Relaxed);
+        s
+    }
+
+    /// End the epoch if it has run long enough, and act on what it saw.
+    fn epoch(&self, state: &mut State) {
+        let ctl = &mut state.ctl;
+        let total = ctl.answers + ctl.losses + ctl.refusals;
+        // Look at the clock only every so often.
+        if total < EPOCH_MIN || !total.is_multiple_of(8) {
+            return;
+        }
+        let now = Instant::now();
+        let length = state.rto();
+        let ctl = &mut state.ctl;
+        let elapsed = now - ctl.epoch_start;
+        if elapsed < length {
+            return;
+        }
+        let loss = f64::from(ctl.losses) / f64::from(total);
+        let refusal = f64::from(ctl.refusals) / f64::from(ctl.answers + ctl.refusals).max(1.0);
+        let burst = refusal > ctl.refusal_baseline + BURST_RISE;
+        let delivered = f64::from(ctl.answers + ctl.refusals) / elapsed.as_secs_f64();
+        if loss > LOSS_HIGH || burst {
+            let from = ctl.rate.unwrap_or(delivered).min(delivered.max(MIN_RATE));
+            let rate = (from * 0.75).max(MIN_RATE);
+            ctl.rate = Some(rate);
+            ctl.clean = 0;
+            state.stats.min_rate = Some(state.stats.min_rate.map_or(rate, |m: f64| m.min(rate)));
+        } else if loss < LOSS_LOW {
+            if let Some(rate) = ctl.rate {
+                let step = 0.05 * f64::from(1u32 << ctl.clean.min(4));
+                ctl.clean += 1;
+                let raised = rate + (rate * step).max(5.0);
+                // Pacing that allows more than the window could send in a
+                // round trip is no pacing at all.
+                let window_rate =
+                    self.window as f64 / state.srtt.unwrap_or(length).as_secs_f64().max(1e-6);
+                state.ctl.rate = (raised < window_rate).then_some(raised);
+            }
+        } else {
+            ctl.clean = 0;
+        }
+        let ctl = &mut state.ctl;
+        self.paced.store(ctl.rate.is_some(), Ordering::Relaxed);
+        if !burst {
+            ctl.refusal_baseline = ctl.refusal_baseline * 0.8 + refusal * 0.2;
+        }
+        ctl.epoch_start = now;
+        ctl.answers = 0;
+        ctl.losses = 0;
+        ctl.refusals = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server() -> Arc<Nameserver> {
+        Arc::new(Nameserver::new("127.0.0.1:53".parse().unwrap(), 0, 8).unwrap())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_rto_follows_the_round_trip_within_bounds() {
+        let s = server();
+        assert_eq!(s.rto(), INITIAL_RTO);
+        for _ in 0..50 {
+            s.answered(Some(Duration::from_micros(200)), true);
+        }
+        assert_eq!(s.rto(), MIN_RTO);
+        for _ in 0..50 {
+            s.answered(Some(Duration::from_millis(400)), true);
+        }
+        let rto = s.rto();
+        assert!(
+            rto > Duration::from_millis(400) && rto <= MAX_RTO,
+            "{rto:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn heavy_loss_paces_the_server_and_clean_epochs_release_it() {
+        let s = server();
+        s.answered(Some(Duration::from_millis(1)), true);
+        assert!(!s.congested());
+        // One epoch: 100 answers, 50 losses over 200 ms.
+        for i in 0..150 {
+            tokio::time::advance(Duration::from_millis(2)).await;
+            if i % 3 == 0 {
+                s.lost()
+            } else {
+                s.answered(None, true)
+            }
+        }
+        assert!(s.congested());
+        let paced = s.stats().rate.unwrap();
+        assert!(paced < 600.0, "{paced}");
+        // Sends are now spaced.
+        let start = Instant::now();
+        for _ in 0..10 {
+            s.pace().await;
+        }
+        let spent = start.elapsed().as_secs_f64();
+        assert!(spent >= 8.0 / paced, "{spent}");
+        // Clean epochs raise the rate, faster and faster, until pacing is
+        // off: within a few seconds of a server's recovery.
+        let recovery = Instant::now();
+        while s.congested() && recovery.elapsed() < Duration::from_secs(10) {
+            tokio::time::advance(Duration::from_millis(1)).await;
+            for _ in 0..4 {
+                s.answered(Some(Duration::from_micros(100)), true);
+            }
+        }
+        assert!(!s.congested(), "{:?}", s.stats());
+        assert!(
+            recovery.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            recovery.elapsed()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_steady_share_of_refusals_is_not_a_burst() {
+        let s = server();
+        // A list where one domain in five is refused, for ever.
+        for i in 0..2000 {
+            tokio::time::advance(Duration::from_millis(1)).await;
+            if i % 5 == 0 {
+                s.refused(false)
+            } else {
+                s.answered(Some(Duration::from_micros(300)), true)
+            }
+        }
+        // The first epoch may count as a burst; by now the baseline has it.
+        let before = s.stats().rate;
+        for i in 0..2000 {
+            tokio::time::advance(Duration::from_millis(1)).await;
+            if i % 5 == 0 {
+                s.refused(false)
+            } else {
+                s.answered(Some(Duration::from_micros(300)), true)
+            }
+        }
+        assert!(!s.congested() || s.stats().rate > before, "{:?}", s.stats());
+    }
+
+    #[test]
+    fn case_randomisation_stops_for_a_server_that_never_keeps_case() {
+        let s = server();
+        assert!(s.use_0x20());
+        s.case_mismatch();
+        assert!(s.use_0x20());
+        s.case_mismatch();
+        assert!(!s.use_0x20());
+        let t = server();
+        t.answered(None, true);
+        t.case_mismatch();
+        t.case_mismatch();
+        assert!(
+            t.use_0x20(),
+            "a server that kept case once does preserve it"
+        );
+    }
+}
