@@ -12,7 +12,7 @@ use crate::input::{Entries, Entry};
 use crate::limiter::Limiter;
 use crate::outcome::Outcome;
 use crate::report::{self, Counts, Sink, Style};
-use crate::resolver::{AnyResolver, RecordType, Resolver, ServerStats};
+use crate::resolver::{AnyResolver, Resolver, ServerStats};
 use crate::ui::Ui;
 use std::io;
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
@@ -110,12 +110,9 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
             move |name: crate::name::DomainName, permit| {
                 let resolver = resolver.clone();
                 async move {
-                    let reply = resolver.resolve(&name, RecordType::MX).await;
+                    let outcome = Outcome::lookup(&*resolver, &name).await;
                     drop(permit);
-                    Done::from(match reply {
-                        Ok(answer) => Outcome::Answered(answer),
-                        Err(failure) => Outcome::Failed(failure),
-                    })
+                    Done::from(outcome)
                 }
             }
         };

@@ -348,3 +348,285 @@ async fn next_work(limiter: &Limiter, input: &mut Batches) -> Option<(Permit, En
     }
     Some((permit, entry))
 }
+
+#[cfg(test)]
+mod tests {
+    //! The engine with fake work and paused time: no sockets.
+
+    use super::*;
+    use crate::input::{Entries, Source};
+    use crate::resolver::FailureKind;
+    use std::collections::HashSet;
+
+    fn answered() -> Outcome {
+        crate::testing::answered(Vec::new(), false)
+    }
+
+    /// Feed `names` to the engine, run `work`, and collect every result.
+    async fn run_names<W, F>(
+        names: Vec<String>,
+        concurrency: usize,
+        work: W,
+        interrupt: watch::Receiver<Interrupt>,
+    ) -> (Finish, Vec<Settled>)
+    where
+        W: FnMut(DomainName, Permit) -> F,
+        F: Future<Output = Done>,
+    {
+        let entries: Vec<Entry> = Entries::new(vec![Source::args(names)])
+            .map(|e| e.unwrap())
+            .collect();
+        let (entry_tx, entry_rx) = mpsc::channel(entries.len().max(1));
+        for chunk in entries.chunks(7) {
+            entry_tx.try_send(chunk.to_vec()).unwrap();
+        }
+        drop(entry_tx);
+        let (tx, mut rx) = mpsc::channel(4);
+        let limiter = Arc::new(Limiter::new(concurrency, None));
+        let engine = run(
+            Batches::new(entry_rx),
+            limiter,
+            Bounds::jobs(concurrency),
+            work,
+            tx,
+            interrupt,
+        );
+        let collect = async {
+            let mut all = Vec::new();
+            while let Some(batch) = rx.recv().await {
+                all.extend(batch);
+            }
+            all
+        };
+        tokio::join!(engine, collect)
+    }
+
+    fn no_signals() -> watch::Receiver<Interrupt> {
+        // The sender is dropped: no signal will ever come.
+        watch::channel(Interrupt::None).1
+    }
+
+    fn names(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("d{i}.example")).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_entry_settles_exactly_once() {
+        let mut input = names(500);
+        input.insert(17, "not a name".into());
+        input.insert(300, "a..b".into());
+        let (finish, results) = run_names(
+            input,
+            16,
+            |name, permit| async move {
+                // Lookups take from 0 to 96 ms, out of order.
+                let ms = name.as_str().len() as u64 * 7 % 97;
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                drop(permit);
+                Done::from(answered())
+            },
+            no_signals(),
+        )
+        .await;
+        assert_eq!(finish, Finish::Complete);
+        assert_eq!(results.len(), 502);
+        let seqs: HashSet<u64> = results.iter().map(|r| r.entry.seq).collect();
+        assert_eq!(seqs.len(), 502, "one result per entry");
+        assert_eq!(
+            results
+                .iter()
+                .filter(|r| matches!(r.outcome, Outcome::Invalid(_)))
+                .count(),
+            2
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_panic_in_a_lookup_becomes_an_error_for_that_domain_only() {
+        let (finish, results) = run_names(
+            names(20),
+            4,
+            |name, _permit| async move {
+                if name.as_str() == "d7.example" {
+                    panic!("a bug in an engine");
+                }
+                Done::from(answered())
+            },
+            no_signals(),
+        )
+        .await;
+        assert_eq!(finish, Finish::Complete);
+        assert_eq!(results.len(), 20);
+        let failed: Vec<_> = results
+            .iter()
+            .filter_map(|r| match &r.outcome {
+                Outcome::Failed(f) => Some((r.entry.display_name().to_string(), f.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].0, "d7.example");
+        assert_eq!(failed[0].1.kind, FailureKind::Error);
+        assert_eq!(failed[0].1.phase, Phase::Internal);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stop_starts_nothing_new_and_lets_what_runs_settle() {
+        let (tx, rx) = watch::channel(Interrupt::None);
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            tx.send(Interrupt::Stop).unwrap();
+            // Keep the sender: a later signal could still come.
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        });
+        let (finish, results) = run_names(
+            names(1000),
+            10,
+            |_name, permit| async move {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                drop(permit);
+                Done::from(answered())
+            },
+            rx,
+        )
+        .await;
+        assert_eq!(finish, Finish::Interrupted);
+        // 10 at a time, 100 ms each: 30 settled by 250 ms, and the 10 in
+        // flight then settle too, with their real answer.
+        assert_eq!(results.len(), 30);
+        assert!(
+            results
+                .iter()
+                .all(|r| matches!(r.outcome, Outcome::Answered(_)))
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn abort_settles_what_runs_as_interrupted_at_once() {
+        let (tx, rx) = watch::channel(Interrupt::None);
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            tx.send(Interrupt::Stop).unwrap();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            tx.send(Interrupt::Abort).unwrap();
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        });
+        let start = Instant::now();
+        let (finish, results) = run_names(
+            names(100),
+            8,
+            |_name, _permit| async move {
+                // Never answers.
+                std::future::pending::<()>().await;
+                Done::from(answered())
+            },
+            rx,
+        )
+        .await;
+        assert_eq!(finish, Finish::Interrupted);
+        assert_eq!(results.len(), 8);
+        for r in &results {
+            assert!(matches!(&r.outcome, Outcome::Failed(f) if f.message.contains("interrupted")));
+        }
+        assert!(start.elapsed() < Duration::from_millis(200));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_consumer_that_goes_away_abandons_the_run() {
+        let entries: Vec<Entry> = Entries::new(vec![Source::args(names(5000))])
+            .map(|e| e.unwrap())
+            .collect();
+        let (entry_tx, entry_rx) = mpsc::channel(1);
+        entry_tx.try_send(entries).unwrap();
+        drop(entry_tx);
+        let (tx, mut rx) = mpsc::channel(1);
+        let engine = run(
+            Batches::new(entry_rx),
+            Arc::new(Limiter::new(64, None)),
+            Bounds::jobs(64),
+            |_name, _permit| async { Done::from(answered()) },
+            tx,
+            no_signals(),
+        );
+        let consumer = async move {
+            let first = rx.recv().await;
+            drop(rx);
+            first.is_some()
+        };
+        let (finish, got_one) = tokio::join!(engine, consumer);
+        assert!(got_one);
+        assert_eq!(finish, Finish::Abandoned);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn sub_queries_through_the_same_limiter_do_not_deadlock_at_concurrency_one() {
+        let limiter = Arc::new(Limiter::new(1, None));
+        let entries: Vec<Entry> = Entries::new(vec![Source::args(names(50))])
+            .map(|e| e.unwrap())
+            .collect();
+        let (entry_tx, entry_rx) = mpsc::channel(1);
+        entry_tx.try_send(entries).unwrap();
+        drop(entry_tx);
+        let (tx, mut rx) = mpsc::channel(4);
+        let sub = limiter.clone();
+        // Like the audit: the first query with the permit it was started
+        // with, then two more, each taking a permit of its own.
+        let work = move |_name, permit: Permit| {
+            let sub = sub.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                drop(permit);
+                for _ in 0..2 {
+                    let p = sub.acquire().await;
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    drop(p);
+                }
+                Done::from(answered())
+            }
+        };
+        let engine = run(
+            Batches::new(entry_rx),
+            limiter,
+            Bounds::jobs(4),
+            work,
+            tx,
+            no_signals(),
+        );
+        let collect = async {
+            let mut n = 0;
+            while let Some(b) = rx.recv().await {
+                n += b.len();
+            }
+            n
+        };
+        let done = tokio::time::timeout(Duration::from_secs(60), async {
+            tokio::join!(engine, collect)
+        })
+        .await;
+        let (finish, n) = done.expect("the engine deadlocked");
+        assert_eq!(finish, Finish::Complete);
+        assert_eq!(n, 50);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slot_turns_over_as_soon_as_its_lookup_settles() {
+        // One at a time, 1 ms per lookup: 1,000 lookups take 1 s, not
+        // 1,000 times a batching delay.
+        let start = Instant::now();
+        let (finish, results) = run_names(
+            names(1000),
+            1,
+            |_name, permit| async move {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                drop(permit);
+                Done::from(answered())
+            },
+            no_signals(),
+        )
+        .await;
+        assert_eq!(finish, Finish::Complete);
+        assert_eq!(results.len(), 1000);
+        let took = start.elapsed();
+        assert!(took < Duration::from_millis(1100), "{took:?}");
+    }
+}

@@ -21,6 +21,8 @@ pub mod name;
 pub mod outcome;
 pub mod report;
 pub mod resolver;
+#[cfg(test)]
+mod testing;
 pub mod ui;
 
 pub use engine::{Finish, Settled};
@@ -71,12 +73,9 @@ pub async fn lookup_all<R: Resolver>(
     let work = move |name: DomainName, permit| {
         let resolver = resolver.clone();
         async move {
-            let reply = resolver.resolve(&name, RecordType::MX).await;
+            let outcome = Outcome::lookup(&*resolver, &name).await;
             drop(permit);
-            engine::Done::from(match reply {
-                Ok(a) => Outcome::Answered(a),
-                Err(f) => Outcome::Failed(f),
-            })
+            engine::Done::from(outcome)
         }
     };
     let engine = engine::run(

@@ -11,7 +11,7 @@
 //! flags it `invalid_null_mx`.
 
 use crate::name::DomainName;
-use crate::resolver::{Answer, Failure, Phase, Rdata};
+use crate::resolver::{Answer, Failure, Phase, Rdata, RecordType, Resolver};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -124,6 +124,14 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Look up the MX records of `name`.
+    pub async fn lookup<R: Resolver + ?Sized>(resolver: &R, name: &DomainName) -> Outcome {
+        match resolver.resolve(name, RecordType::MX).await {
+            Ok(answer) => Outcome::Answered(answer),
+            Err(failure) => Outcome::Failed(failure),
+        }
+    }
+
     pub fn status(&self) -> Status {
         match self {
             Outcome::Answered(a) => answer_status(a),
@@ -215,28 +223,7 @@ fn answer_status(a: &Answer) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn answer(records: Vec<Rdata>, nxdomain: bool) -> Outcome {
-        Outcome::Answered(Answer {
-            nxdomain,
-            aliases: Vec::new(),
-            records,
-            ttl: None,
-            authenticated: false,
-            server: None,
-        })
-    }
-
-    fn mx(p: u16, e: &str) -> Rdata {
-        Rdata::Mx {
-            preference: p,
-            exchange: if e == "." {
-                DomainName::root()
-            } else {
-                DomainName::parse_ascii(e).unwrap()
-            },
-        }
-    }
+    use crate::testing::{answered as answer, mx};
 
     #[test]
     fn null_mx_is_exactly_one_record_zero_dot() {

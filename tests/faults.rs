@@ -366,3 +366,129 @@ fn a_silent_nameserver_is_passed_over_for_the_next() {
     );
     assert!(r.took < Duration::from_secs(3), "took {:?}", r.took);
 }
+
+/// A silent IPv4 server next to a healthy IPv6 one, in either order (the
+/// usual resolv.conf with one server down): every domain is answered, by
+/// the healthy server, well before the deadline.
+#[test]
+fn a_silent_server_of_one_family_beside_a_healthy_one_of_the_other() {
+    let silent = ScriptServer::start_with(Tcp::Refuse, |_, _| Reply::Drop);
+    let healthy = ScriptServer::start_at(
+        std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+        Tcp::Serve,
+        |_, q| Reply::Message(mx_response(q, &good_mx())),
+    );
+    assert!(healthy.addr.is_ipv6());
+    let names: Vec<String> = (0..100).map(|i| format!("good{i}.mixed.example")).collect();
+    for order in [[&silent, &healthy], [&healthy, &silent]] {
+        let r = run_against_all(&order, &[], &names);
+        for d in &names {
+            assert_good(&r, d);
+        }
+        assert_eq!(r.code, Some(0), "{}", r.stderr);
+        assert!(r.took < Duration::from_secs(2), "took {:?}", r.took);
+        // Only questions sent before the silence was noticed wait out a
+        // retransmission; after three losses the silent server is passed
+        // over.
+        let slow = r
+            .results
+            .values()
+            .filter(|v| v["time_ms"].as_f64().unwrap() > 100.0)
+            .count();
+        assert!(slow < 40, "{slow} of 100 waited for a retransmission");
+    }
+}
+
+/// REFUSED from one server sends the question to the next one.
+#[test]
+fn refused_from_one_server_fails_over_to_the_next() {
+    let refusing = ScriptServer::start(|_, q| Reply::Message(response(q, ResponseCode::Refused)));
+    let healthy = hostile(Tcp::Serve);
+    let names: Vec<String> = (0..60)
+        .map(|i| format!("good{i}.hostile.example"))
+        .collect();
+    for order in [[&refusing, &healthy], [&healthy, &refusing]] {
+        // Even with --retries 0: every server is asked once.
+        let (a, b) = (order[0].addr.to_string(), order[1].addr.to_string());
+        let mut flags = vec![
+            "-n",
+            a.as_str(),
+            "-n",
+            b.as_str(),
+            "--retries",
+            "0",
+            "--format",
+            "ndjson",
+        ];
+        flags.extend(names.iter().map(String::as_str));
+        let out = run(&flags, None);
+        let results = by_domain(&ndjson(&out));
+        assert_eq!(results.len(), names.len());
+        for d in &names {
+            assert_eq!(status(&results, d), "ok", "{}", results[d]);
+        }
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    // With only the refusing server, the status is the last answer's.
+    let r = run_against(&refusing, &[], &names[..3]);
+    assert_eq!(status(&r.results, &names[0]), "refused");
+}
+
+/// Nothing listening at the nameserver's port: an error at once, saying
+/// so, for every domain, not a wait for the deadline; and with a second,
+/// healthy server, every domain is answered.
+#[test]
+fn a_port_with_nothing_listening_fails_fast_or_fails_over() {
+    let closed = closed_port().to_string();
+    let names: Vec<String> = (0..200)
+        .map(|i| format!("good{i}.hostile.example"))
+        .collect();
+    let start = Instant::now();
+    let mut flags = vec![
+        "-n",
+        closed.as_str(),
+        "--format",
+        "ndjson",
+        "--timeout",
+        "5s",
+    ];
+    flags.extend(names.iter().map(String::as_str));
+    let out = run(&flags, None);
+    let took = start.elapsed();
+    let results = by_domain(&ndjson(&out));
+    assert_eq!(results.len(), 200);
+    for d in &names {
+        assert_eq!(status(&results, d), "error", "{}", results[d]);
+        let msg = results[d]["error"].as_str().unwrap();
+        assert!(msg.contains("refused") && msg.contains(&closed), "{msg}");
+    }
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    assert_eq!(out.status.code(), Some(1));
+
+    let healthy = hostile(Tcp::Serve);
+    let good = healthy.addr.to_string();
+    let mut flags = vec![
+        "-n",
+        closed.as_str(),
+        "-n",
+        good.as_str(),
+        "--format",
+        "ndjson",
+    ];
+    flags.extend(names.iter().map(String::as_str));
+    let out = run(&flags, None);
+    let results = by_domain(&ndjson(&out));
+    for d in &names {
+        assert_eq!(status(&results, d), "ok", "{}", results[d]);
+    }
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn port_zero_and_the_unspecified_address_are_refused_up_front() {
+    for bad in ["127.0.0.1:0", "0.0.0.0", "[::]:53"] {
+        let out = run(&["-n", bad, "a.example"], None);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(stderr(&out).contains(bad), "{}", stderr(&out));
+    }
+}

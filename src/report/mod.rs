@@ -15,7 +15,7 @@ pub use self::csv::CsvSink;
 pub use json::{JsonFormat, NdjsonSink};
 pub use order::{InOrder, MAX_HELD};
 pub use record::Record;
-pub use table::{PlainFormat, TableFormat, wrap_name};
+pub use table::{Paged, wrap_name};
 
 use crate::audit::Code;
 use crate::engine::Settled;
@@ -81,8 +81,8 @@ pub fn sink<W: Write + Send + 'static>(
         Format::Ndjson => Box::new(NdjsonSink::new(out, style.flush_lines)),
         Format::Csv => Box::new(CsvSink::new(out, &style)),
         Format::Json => Box::new(InOrder::new(JsonFormat::new(out, style.flush_lines), held)),
-        Format::Table => Box::new(InOrder::new(TableFormat::new(out, style), held)),
-        Format::Plain => Box::new(InOrder::new(PlainFormat::new(out, style), held)),
+        Format::Table => Box::new(InOrder::new(Paged::table(out, style), held)),
+        Format::Plain => Box::new(InOrder::new(Paged::plain(out, style), held)),
     }
 }
 
@@ -187,44 +187,9 @@ pub fn problem_summary(counts: &Counts) -> Option<String> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::input::{Entry, Origin};
-    use crate::name::DomainName;
     use crate::outcome::Outcome;
-    use crate::resolver::{Answer, Failure, Phase, Rdata};
-
-    pub fn entry(seq: u64, text: &str) -> Entry {
-        Entry {
-            seq,
-            origin: Origin {
-                source: Arc::from("domains.txt"),
-                line: seq + 1,
-            },
-            input: text.to_string(),
-            name: crate::input::normalize(text).unwrap(),
-        }
-    }
-
-    pub fn answered(records: Vec<Rdata>, nxdomain: bool) -> Outcome {
-        Outcome::Answered(Answer {
-            nxdomain,
-            aliases: Vec::new(),
-            records,
-            ttl: Some(300),
-            authenticated: false,
-            server: Some(Arc::from("127.0.0.1:53")),
-        })
-    }
-
-    pub fn mx(p: u16, e: &str) -> Rdata {
-        Rdata::Mx {
-            preference: p,
-            exchange: if e == "." {
-                DomainName::root()
-            } else {
-                DomainName::parse_ascii(e).unwrap()
-            },
-        }
-    }
+    use crate::resolver::{Failure, Phase};
+    pub use crate::testing::{answered, entry, mx};
 
     /// A few results of every kind, in input order.
     pub fn sample() -> Vec<Settled> {

@@ -120,19 +120,29 @@ impl Shown {
     }
 }
 
-/// The table, one page at a time.
-pub struct TableFormat<W: Write> {
+/// The table or the plain lines, one page at a time.
+pub struct Paged<W: Write> {
     out: BufWriter<W>,
     style: Style,
     page: Vec<Shown>,
+    plain: bool,
 }
 
-impl<W: Write> TableFormat<W> {
-    pub fn new(out: W, style: Style) -> Self {
-        TableFormat {
+impl<W: Write> Paged<W> {
+    pub fn table(out: W, style: Style) -> Self {
+        Self::new(out, style, false)
+    }
+
+    pub fn plain(out: W, style: Style) -> Self {
+        Self::new(out, style, true)
+    }
+
+    fn new(out: W, style: Style, plain: bool) -> Self {
+        Paged {
             out: BufWriter::with_capacity(64 * 1024, out),
             style,
             page: Vec::new(),
+            plain,
         }
     }
 
@@ -140,14 +150,18 @@ impl<W: Write> TableFormat<W> {
         if self.page.is_empty() {
             return Ok(());
         }
-        let text = render_table(&self.page, &self.style);
+        if self.plain {
+            write_plain(&mut self.out, &self.page, &self.style)?;
+        } else {
+            let text = render_table(&self.page, &self.style);
+            self.out.write_all(text.as_bytes())?;
+        }
         self.page.clear();
-        self.out.write_all(text.as_bytes())?;
         self.out.flush()
     }
 }
 
-impl<W: Write + Send> Ordered for TableFormat<W> {
+impl<W: Write + Send> Ordered for Paged<W> {
     type Held = Shown;
 
     fn hold(&mut self, r: Settled) -> Shown {
@@ -323,66 +337,29 @@ fn visible_width(cell: &str) -> usize {
 
 /// `domain  exchange`, one line per record, the domain padded to a column
 /// (per page). A domain without records shows its status and meaning.
-pub struct PlainFormat<W: Write> {
-    out: BufWriter<W>,
-    style: Style,
-    page: Vec<Shown>,
-}
-
-impl<W: Write> PlainFormat<W> {
-    pub fn new(out: W, style: Style) -> Self {
-        PlainFormat {
-            out: BufWriter::with_capacity(64 * 1024, out),
-            style,
-            page: Vec::new(),
+fn write_plain<W: Write>(out: &mut W, page: &[Shown], style: &Style) -> io::Result<()> {
+    let width = page
+        .iter()
+        .map(|r| r.domain.chars().count())
+        .max()
+        .unwrap_or(0);
+    for r in page {
+        let domain = &r.domain;
+        if r.mx.is_empty() {
+            writeln!(out, "{domain:<width$}  [{}] {}", r.status, r.note)?;
         }
-    }
-
-    fn print_page(&mut self) -> io::Result<()> {
-        let width = self
-            .page
-            .iter()
-            .map(|r| r.domain.chars().count())
-            .max()
-            .unwrap_or(0);
-        for r in self.page.drain(..) {
-            let domain = &r.domain;
-            if r.mx.is_empty() {
-                writeln!(self.out, "{domain:<width$}  [{}] {}", r.status, r.note)?;
-            }
-            for (_, e, a) in r.mx.iter() {
-                if self.style.audit {
-                    writeln!(self.out, "{domain:<width$}  {e}  {a}")?;
-                } else {
-                    writeln!(self.out, "{domain:<width$}  {e}")?;
-                }
-            }
-            for remark in r.remarks.iter() {
-                writeln!(self.out, "{domain:<width$}  ! {remark}")?;
+        for (_, e, a) in r.mx.iter() {
+            if style.audit {
+                writeln!(out, "{domain:<width$}  {e}  {a}")?;
+            } else {
+                writeln!(out, "{domain:<width$}  {e}")?;
             }
         }
-        self.out.flush()
-    }
-}
-
-impl<W: Write + Send> Ordered for PlainFormat<W> {
-    type Held = Shown;
-
-    fn hold(&mut self, r: Settled) -> Shown {
-        Shown::of(&r)
-    }
-
-    fn write(&mut self, held: Shown) -> io::Result<()> {
-        self.page.push(held);
-        if self.page.len() >= PAGE {
-            self.print_page()?;
+        for remark in r.remarks.iter() {
+            writeln!(out, "{domain:<width$}  ! {remark}")?;
         }
-        Ok(())
     }
-
-    fn finish(&mut self) -> io::Result<()> {
-        self.print_page()
-    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -464,7 +441,7 @@ mod tests {
     fn plain_pads_domains_to_one_column() {
         let mut buf = Vec::new();
         {
-            let mut f = PlainFormat::new(&mut buf, Style::default());
+            let mut f = Paged::plain(&mut buf, Style::default());
             for s in shown() {
                 f.write(s).unwrap();
             }

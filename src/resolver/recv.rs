@@ -78,10 +78,11 @@ impl Batch {
         #[cfg(target_os = "linux")]
         {
             let (sys, received) = (&mut self.sys, &mut self.received);
+            // ERROR too: an ICMP error on a connected socket (the server's
+            // port is closed) is reported as an error event only.
+            let interest = tokio::io::Interest::READABLE.add(tokio::io::Interest::ERROR);
             socket
-                .async_io(tokio::io::Interest::READABLE, || {
-                    read_waiting(socket, sys, received)
-                })
+                .async_io(interest, || read_waiting(socket, sys, received))
                 .await
         }
         #[cfg(not(target_os = "linux"))]

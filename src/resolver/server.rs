@@ -16,6 +16,9 @@
 //!   share of SERVFAIL/REFUSED answers rose 20 points above its usual
 //!   level, is congested: the send rate is cut to 3/4 (the first cut starts
 //!   from the rate of answers actually delivered), at most once per epoch;
+//!   but only while answers still come: a server that answers nothing is
+//!   down, not congested, and pacing it would only stretch every
+//!   question's wait for the timeout it will reach anyway;
 //! - a clean epoch (under 1% lost, no burst) raises the rate by 5%, or 5
 //!   queries a second, whichever is more, and each further clean epoch in
 //!   a row doubles the step (10%, 20%, ... at most 80%), so that a server
@@ -28,7 +31,7 @@
 
 use super::udp::UdpPool;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -40,6 +43,9 @@ pub const MAX_RTO: Duration = Duration::from_secs(2);
 /// The retransmission timeout before any answer has been timed (RFC 6298
 /// says 1 s; loopback and LAN resolvers answer far faster).
 pub const INITIAL_RTO: Duration = Duration::from_millis(500);
+/// Sends lost in a row after which a server is passed over as the first
+/// choice for new questions, while another server is not.
+pub const SUSPECT_AFTER: u32 = 3;
 /// How long an ICMP "port unreachable" keeps a server marked unreachable.
 pub const UNREACHABLE_FOR: Duration = Duration::from_millis(500);
 
@@ -68,6 +74,8 @@ pub struct Nameserver {
     resent: AtomicU64,
     /// The pacer is on (read without the lock on every send).
     paced: AtomicBool,
+    /// Sends lost in a row, with no answer since.
+    losses_in_a_row: AtomicU32,
     /// The server's port was reported unreachable (the time is kept in
     /// the state; this lets the common case skip the lock and the clock).
     maybe_unreachable: AtomicBool,
@@ -144,6 +152,7 @@ impl Nameserver {
             sent: AtomicU64::new(0),
             resent: AtomicU64::new(0),
             paced: AtomicBool::new(false),
+            losses_in_a_row: AtomicU32::new(0),
             maybe_unreachable: AtomicBool::new(false),
             window: window.max(1),
             state: Mutex::new(State {
@@ -228,6 +237,13 @@ impl Nameserver {
         self.case_mismatches.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Whether a new question should start elsewhere: the port is
+    /// unreachable, or the server has lost [`SUSPECT_AFTER`] sends in a
+    /// row without an answer in between.
+    pub fn suspect(&self) -> bool {
+        self.losses_in_a_row.load(Ordering::Relaxed) >= SUSPECT_AFTER || self.unreachable()
+    }
+
     pub fn unreachable(&self) -> bool {
         if !self.maybe_unreachable.load(Ordering::Relaxed) {
             return false;
@@ -258,6 +274,7 @@ impl Nameserver {
     /// A usable answer came back; `rtt` if it answered a query sent once
     /// (Karn's rule), with the question in the case it was sent.
     pub fn answered(&self, rtt: Option<Duration>, case_kept: bool) {
+        self.losses_in_a_row.store(0, Ordering::Relaxed);
         let mut state = self.state();
         state.stats.answers += 1;
         if case_kept {
@@ -283,6 +300,7 @@ impl Nameserver {
 
     /// A send went unanswered for a whole retransmission timeout.
     pub fn lost(&self) {
+        self.losses_in_a_row.fetch_add(1, Ordering::Relaxed);
         let mut state = self.state();
         state.stats.lost += 1;
         state.ctl.losses += 1;
@@ -291,6 +309,7 @@ impl Nameserver {
 
     /// SERVFAIL or REFUSED.
     pub fn refused(&self, servfail: bool) {
+        self.losses_in_a_row.store(0, Ordering::Relaxed);
         let mut state = self.state();
         if servfail {
             state.stats.servfail += 1;
@@ -335,7 +354,7 @@ impl Nameserver {
         let refusal = f64::from(ctl.refusals) / f64::from(ctl.answers + ctl.refusals).max(1.0);
         let burst = refusal > ctl.refusal_baseline + BURST_RISE;
         let delivered = f64::from(ctl.answers + ctl.refusals) / elapsed.as_secs_f64();
-        if loss > LOSS_HIGH || burst {
+        if (loss > LOSS_HIGH || burst) && ctl.answers > 0 {
             let from = ctl.rate.unwrap_or(delivered).min(delivered.max(MIN_RATE));
             let rate = (from * 0.75).max(MIN_RATE);
             ctl.rate = Some(rate);

@@ -4,9 +4,10 @@
 //!
 //! The rules for one question:
 //! - **Rotation.** Each question starts at the next server in turn,
-//!   skipping servers whose port was just reported unreachable; every
-//!   further attempt goes to the next server after that one. The address
-//!   family plays no part: each server has sockets of its own.
+//!   passing over suspect servers (port just reported unreachable, or
+//!   three sends lost in a row with no answer) while another is healthy;
+//!   every further attempt goes to the next server after that one. The
+//!   address family plays no part: each server has sockets of its own.
 //! - **Deadline.** `--timeout` counts from the question's first send
 //!   (waiting in the limiter or for a congested server's pacer does not
 //!   count), and covers every send, retry and alias followed.
@@ -105,13 +106,16 @@ impl WireResolver {
     }
 
     /// The first server for a new question: the next in turn that is not
-    /// marked unreachable.
+    /// suspect (unreachable, or losing every send), else the next that is
+    /// not unreachable, else simply the next.
     fn first(&self) -> usize {
         let n = self.servers.len();
         let c = self.rotation.fetch_add(1, Ordering::Relaxed);
-        (0..n)
-            .map(|i| (c + i) % n)
-            .find(|&i| !self.servers[i].unreachable())
+        let next = |ok: &dyn Fn(&Nameserver) -> bool| {
+            (0..n).map(|i| (c + i) % n).find(|&i| ok(&self.servers[i]))
+        };
+        next(&|s| !s.suspect())
+            .or_else(|| next(&|s| !s.unreachable()))
             .unwrap_or(c % n)
     }
 

@@ -15,7 +15,7 @@ use hickory_server::store::in_memory::InMemoryZoneHandler;
 use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
 use std::collections::HashMap;
 use std::io::Write;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -24,12 +24,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::oneshot;
 
-/// Bind a UDP socket and a TCP listener on the same free loopback port.
-async fn bind_pair() -> (UdpSocket, TcpListener) {
+/// Bind a UDP socket and a TCP listener on the same free port of `ip`
+/// (a loopback address).
+async fn bind_pair(ip: IpAddr) -> (UdpSocket, TcpListener) {
     for _ in 0..50 {
-        let udp = UdpSocket::bind("127.0.0.1:0").await.expect("bind udp");
+        let udp = UdpSocket::bind((ip, 0)).await.expect("bind udp");
         let port = udp.local_addr().unwrap().port();
-        if let Ok(tcp) = TcpListener::bind(("127.0.0.1", port)).await {
+        if let Ok(tcp) = TcpListener::bind((ip, port)).await {
             return (udp, tcp);
         }
     }
@@ -38,6 +39,15 @@ async fn bind_pair() -> (UdpSocket, TcpListener) {
 
 /// Run `serve` on its own thread and runtime until the returned guard drops.
 fn spawn_server<F, Fut>(serve: F) -> (SocketAddr, oneshot::Sender<()>)
+where
+    F: FnOnce(UdpSocket, TcpListener, oneshot::Receiver<()>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    spawn_server_at(IpAddr::from([127, 0, 0, 1]), serve)
+}
+
+/// [`spawn_server`] on another loopback address (`::1`).
+fn spawn_server_at<F, Fut>(ip: IpAddr, serve: F) -> (SocketAddr, oneshot::Sender<()>)
 where
     F: FnOnce(UdpSocket, TcpListener, oneshot::Receiver<()>) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()>,
@@ -51,7 +61,7 @@ where
             .build()
             .unwrap();
         rt.block_on(async move {
-            let (udp, tcp) = bind_pair().await;
+            let (udp, tcp) = bind_pair(ip).await;
             addr_tx.send(udp.local_addr().unwrap()).unwrap();
             serve(udp, tcp, stop_rx).await;
         });
@@ -195,10 +205,19 @@ impl ScriptServer {
         tcp: Tcp,
         handler: impl Fn(Transport, &Message) -> Reply + Send + Sync + 'static,
     ) -> ScriptServer {
+        Self::start_at(IpAddr::from([127, 0, 0, 1]), tcp, handler)
+    }
+
+    /// A scripted server on another loopback address (`::1`).
+    pub fn start_at(
+        ip: IpAddr,
+        tcp: Tcp,
+        handler: impl Fn(Transport, &Message) -> Reply + Send + Sync + 'static,
+    ) -> ScriptServer {
         let handler: Handler = Arc::new(handler);
         let stats = Arc::new(Stats::default());
         let st = stats.clone();
-        let (addr, stop) = spawn_server(move |udp, listener, stop| async move {
+        let (addr, stop) = spawn_server_at(ip, move |udp, listener, stop| async move {
             let udp = Arc::new(udp);
             let udp_loop = serve_udp(udp, handler.clone(), st.clone());
             let tcp_loop = async {
@@ -431,6 +450,13 @@ pub fn run(args: &[&str], stdin: Option<&str>) -> Output {
             .unwrap();
     }
     child.wait_with_output().expect("mxlookup ran")
+}
+
+/// A loopback port with nothing listening on it (UDP): a socket is bound
+/// to find a free one, then closed.
+pub fn closed_port() -> SocketAddr {
+    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.local_addr().unwrap()
 }
 
 /// Run the binary with these flags followed by these domains.
