@@ -285,6 +285,9 @@ fn write_results(
 ) -> io::Result<Counts> {
     let mut counts = Counts::default();
     while let Some(batch) = rx.blocking_recv() {
+        if batch.is_empty() {
+            continue;
+        }
         for result in batch {
             counts.record(&result);
             if let Outcome::Invalid(reason) = &result.outcome {
@@ -300,6 +303,12 @@ fn write_results(
             } else {
                 sink.settled(result)?;
             }
+        }
+        // Nothing more waiting: write out what is buffered, so that a slow
+        // trickle of input (`tail -f | mxlookup | jq`) gives its answers
+        // now. In a bulk run this is once per batch.
+        if rx.is_empty() {
+            sink.flush()?;
         }
     }
     // Clear the progress line before the rest of the output.

@@ -125,6 +125,10 @@ impl<W: Write + Send> Sink for NdjsonSink<W> {
         Ok(())
     }
 
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     fn finish(&mut self) -> io::Result<()> {
         self.out.flush()
     }
@@ -156,6 +160,10 @@ impl<W: Write + Send> Ordered for JsonFormat<W> {
         // Writing to memory cannot fail.
         let _ = write_record(&mut bytes, &r);
         bytes.into_boxed_slice()
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
     }
 
     fn write(&mut self, held: Box<[u8]>) -> io::Result<()> {

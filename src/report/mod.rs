@@ -66,6 +66,8 @@ pub struct Style {
 /// Receives every settled result, then `finish` once.
 pub trait Sink: Send {
     fn settled(&mut self, result: Settled) -> io::Result<()>;
+    /// Write out what is buffered: nothing more is coming for now.
+    fn flush(&mut self) -> io::Result<()>;
     fn finish(&mut self) -> io::Result<()>;
 }
 

@@ -23,6 +23,11 @@ pub trait Ordered: Send {
     fn hold(&mut self, r: Settled) -> Self::Held;
     /// Write the next result in input order.
     fn write(&mut self, held: Self::Held) -> io::Result<()>;
+    /// Write out what is buffered (formats printed in pages have nothing
+    /// to write before the page is done).
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
     fn finish(&mut self) -> io::Result<()>;
 }
 
@@ -75,6 +80,10 @@ impl<F: Ordered> Sink for InOrder<F> {
             self.held.fetch_add(1, Ordering::Relaxed);
         }
         self.write_ready()
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.format.flush()
     }
 
     /// Write whatever still waits, in order, skipping entries that never

@@ -18,7 +18,7 @@ use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::xfer::DnsHandle;
 use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::op::{
-    DnsRequest, DnsRequestOptions, Message, MessageType, OpCode, Query, ResponseCode,
+    DnsRequest, DnsRequestOptions, Edns, Message, MessageType, OpCode, Query, ResponseCode,
 };
 use hickory_resolver::proto::rr::{Name, RecordType as HType};
 use hickory_resolver::{NameServerPool, PoolContext, TlsConfig};
@@ -174,6 +174,13 @@ fn verdict_of_error(
         m.metadata.recursion_desired = true;
         m.add_query(Query::query(qname.clone(), HType::from(qtype.0)));
         m.authorities = authorities;
+        // A code above 15 (BADVERS) needs an OPT record for its upper bits.
+        let high = (u16::from(code) >> 4) as u8;
+        if high != 0 {
+            let mut edns = Edns::new();
+            edns.set_rcode_high(high);
+            m.set_edns(edns);
+        }
         m.to_vec()
             .map(|bytes| classify(query, &bytes))
             .map_err(|e| Failure::error(Phase::Internal, escape_text(&e.to_string())))

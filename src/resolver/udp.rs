@@ -34,7 +34,7 @@ use tokio::sync::Notify;
 /// not dropped by the kernel (as root, past `net.core.rmem_max`).
 const RECV_BUFFER: usize = 4 << 20;
 /// Queries a socket carries before it is replaced by one on a new port.
-pub const RENEW_AFTER: u64 = 4096;
+pub const RENEW_AFTER: u64 = 2048;
 
 /// What the receive task hands a waiting query.
 #[derive(Debug)]

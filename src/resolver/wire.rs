@@ -46,7 +46,7 @@ use std::time::Duration;
 use tokio::time::{Instant, timeout_at};
 
 /// UDP sockets per nameserver.
-pub const SOCKETS_PER_SERVER: usize = 1;
+pub const SOCKETS_PER_SERVER: usize = 4;
 /// The first wait before a SERVFAIL/REFUSED answer is asked again at a
 /// server that already gave one (doubling).
 const RETRY_BACKOFF: Duration = Duration::from_millis(50);

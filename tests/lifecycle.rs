@@ -1,0 +1,440 @@
+//! The run as a process: signals, pipes that close, a stderr that fails,
+//! input that trickles in or never ends, flags at their extremes, and text
+//! that tries to reach the terminal.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use support::*;
+
+fn slow_server() -> ScriptServer {
+    ScriptServer::start(|_, q| {
+        Reply::Delay(
+            Duration::from_millis(100),
+            Box::new(Reply::Message(mx_response(
+                q,
+                &[(10, name("mx.slow.example."))],
+            ))),
+        )
+    })
+}
+
+fn names(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("s{i}.example")).collect()
+}
+
+fn signal(child: &Child, sig: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([&format!("-{sig}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+/// What a JSON or CSV output says about each domain: (domain, status).
+fn parsed(format: &str, stdout: &[u8]) -> Vec<(String, String)> {
+    match format {
+        "json" => serde_json::from_slice::<serde_json::Value>(stdout)
+            .expect("valid JSON")
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["domain"].as_str().unwrap().into(),
+                    r["status"].as_str().unwrap().into(),
+                )
+            })
+            .collect(),
+        _ => csv::Reader::from_reader(stdout)
+            .records()
+            .map(|r| {
+                let r = r.expect("valid CSV");
+                (r[0].to_string(), r[1].to_string())
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn sigterm_writes_what_settled_validly_with_a_summary_and_exits_143() {
+    let server = slow_server();
+    for format in ["json", "csv"] {
+        let child = mxlookup()
+            .args([
+                "-n",
+                &server.addr.to_string(),
+                "--format",
+                format,
+                "-c",
+                "10",
+            ])
+            .args(names(1000))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(700));
+        signal(&child, "TERM");
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(143), "{format}: {}", stderr(&out));
+        let results = parsed(format, &out.stdout);
+        assert!(
+            results.len() >= 30 && results.len() < 1000,
+            "{format}: {}",
+            results.len()
+        );
+        assert!(
+            results.iter().all(|(_, s)| s == "ok"),
+            "in-flight lookups settle"
+        );
+        let err = stderr(&out);
+        assert!(
+            err.contains("interrupted") && err.contains(" domains: "),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_second_signal_settles_lookups_in_flight_at_once_and_the_json_stays_valid() {
+    let silent = ScriptServer::start(|_, _| Reply::Drop);
+    let child = mxlookup()
+        .args([
+            "-n",
+            &silent.addr.to_string(),
+            "--format",
+            "json",
+            "-c",
+            "10",
+            "--timeout",
+            "60s",
+        ])
+        .args(names(100))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    signal(&child, "INT");
+    std::thread::sleep(Duration::from_millis(300));
+    let start = Instant::now();
+    signal(&child, "INT");
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    let arr = v.as_array().unwrap();
+    assert_eq!(arr.len(), 10, "the ten in flight, each reported");
+    for r in arr {
+        assert_eq!(r["status"], "error");
+        assert!(r["error"].as_str().unwrap().contains("interrupted"), "{r}");
+    }
+    assert!(stderr(&out).contains("stopping now"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_failing_stderr_never_costs_the_results() {
+    let z = slow_server();
+    let addr = z.addr.to_string();
+    // stderr is /dev/full: every write to it fails.
+    let out = mxlookup()
+        .args([
+            "-n",
+            &addr,
+            "--format",
+            "ndjson",
+            "good.example",
+            "not a name",
+            "other.example",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(
+            std::fs::File::options()
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "the invalid line, not a panic");
+    assert_eq!(by_domain(&ndjson(&out)).len(), 3);
+    // stderr is a pipe closed at once.
+    let mut child = mxlookup()
+        .args([
+            "-n",
+            &addr,
+            "--format",
+            "ndjson",
+            "good.example",
+            "not a name",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(stdout.lines().count(), 2);
+}
+
+#[test]
+fn every_format_into_a_pipe_that_closes_ends_quietly_with_success() {
+    let z = ScriptServer::start(|_, q| {
+        Reply::Message(mx_response(q, &[(10, name("mx.fast.example."))]))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("many.txt");
+    // More output than the pipe and the output buffer hold together.
+    std::fs::write(&list, names(20_000).join("\n")).unwrap();
+    for format in ["csv", "ndjson", "json", "table", "plain"] {
+        let mut child = mxlookup()
+            .args([
+                "-n",
+                &z.addr.to_string(),
+                "--format",
+                format,
+                "-c",
+                "100",
+                "-f",
+            ])
+            .arg(&list)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty(), "{format}");
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "{format}");
+    }
+}
+
+#[test]
+fn lines_that_arrive_together_are_all_looked_up_before_more_input() {
+    let z = slow_server();
+    let mut child = mxlookup()
+        .args(["-n", &z.addr.to_string(), "--format", "ndjson"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(b"a.example\nb.example\nc.example\n")
+        .unwrap();
+    stdin.flush().unwrap();
+    // The pipe stays open; three results must come anyway.
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                return;
+            }
+        }
+    });
+    let mut got = Vec::new();
+    let start = Instant::now();
+    while got.len() < 3 && start.elapsed() < Duration::from_secs(5) {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+            got.push(line);
+        }
+    }
+    assert_eq!(got.len(), 3, "{got:?}");
+    drop(stdin);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn an_endless_line_gives_up_on_that_input_and_the_run_goes_on() {
+    let z = slow_server();
+    let start = Instant::now();
+    let out = run(
+        &[
+            "-n",
+            &z.addr.to_string(),
+            "--format",
+            "json",
+            "first.example",
+            "-f",
+            "/dev/zero",
+            "-f",
+            "-",
+        ],
+        Some("last.example\n"),
+    );
+    assert!(start.elapsed() < Duration::from_secs(5));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<(&str, &str)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["source"].as_str().unwrap(), r["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("argument 1", "ok"),
+            ("/dev/zero:1", "invalid"),
+            ("stdin:1", "ok")
+        ]
+    );
+    assert!(stderr(&out).contains("/dev/zero:1"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a list of domains"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn flags_at_their_extremes_are_range_errors_not_panics() {
+    for args in [
+        ["--timeout", "1e30"],
+        ["--timeout", "1e19"],
+        ["--timeout", "0"],
+        ["--rate", "1e-20"],
+        ["--rate", "1e300"],
+        ["-c", "0"],
+        ["--retries", "99"],
+    ] {
+        let out = run(&[args[0], args[1], "-n", "127.0.0.1:9", "a.example"], None);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(
+            err.contains(args[0]) || err.contains(args[1]),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_non_utf8_argument_is_an_invalid_result_that_names_its_position() {
+    use std::os::unix::ffi::OsStrExt;
+    let z = slow_server();
+    let out = mxlookup()
+        .arg("-n")
+        .arg(z.addr.to_string())
+        .args(["--format", "ndjson", "good.example"])
+        .arg(std::ffi::OsStr::from_bytes(b"bad\xffname"))
+        .output()
+        .unwrap();
+    let results = ndjson(&out);
+    assert_eq!(results.len(), 2);
+    let bad = results.iter().find(|r| r["status"] == "invalid").unwrap();
+    assert_eq!(bad["source"], "argument 2");
+    assert!(bad["error"].as_str().unwrap().contains("UTF-8"));
+    assert!(stderr(&out).contains("argument 2"), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn invisible_and_bidi_characters_in_input_never_reach_the_terminal_raw() {
+    let z = slow_server();
+    let dir = tempfile::tempdir().unwrap();
+    // A file whose name holds an escape sequence, with lines that hold
+    // bidi, invisible and separator characters.
+    let path = dir.path().join("list\u{1b}[31m.txt");
+    let hostile = [
+        "a\u{61c}b.example",
+        "c\u{2028}d.example",
+        "e\u{2060}f.example",
+        "g\u{202e}h.example",
+        "i\u{ad}j.example",
+        "k\u{e0041}l.example",
+    ];
+    std::fs::write(&path, hostile.join("\n")).unwrap();
+    for format in ["table", "ndjson", "csv", "plain"] {
+        let out = run(
+            &[
+                "-n",
+                &z.addr.to_string(),
+                "--format",
+                format,
+                "-f",
+                path.to_str().unwrap(),
+            ],
+            None,
+        );
+        for (stream, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            let text = String::from_utf8_lossy(bytes);
+            for c in [
+                '\u{61c}',
+                '\u{2028}',
+                '\u{2060}',
+                '\u{202e}',
+                '\u{ad}',
+                '\u{e0041}',
+                '\u{1b}',
+            ] {
+                assert!(
+                    !text.contains(c),
+                    "{format} {stream} holds U+{:04X}:\n{text}",
+                    c as u32
+                );
+            }
+        }
+        let err = stderr(&out);
+        assert!(err.contains("list\\u{1b}[31m.txt:1"), "{err}");
+    }
+    // A missing file whose name holds an escape sequence.
+    let out = run(&["-f", "/nonexistent/\u{1b}]0;pwned\u{7}"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!stderr(&out).contains('\u{1b}'), "{}", stderr(&out));
+}
+
+#[test]
+fn csv_cells_that_look_like_formulas_are_made_inert() {
+    let z = slow_server();
+    let out = run(
+        &[
+            "-n",
+            &z.addr.to_string(),
+            "--format",
+            "csv",
+            "=HYPERLINK(\"http://x\")",
+            "+cmd|' /C calc'!A0",
+            "@SUM(1+1)",
+            "good.example",
+        ],
+        None,
+    );
+    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 4);
+    for r in &rows {
+        for cell in r.iter() {
+            assert!(
+                !matches!(
+                    cell.chars().next(),
+                    Some('=' | '+' | '-' | '@' | '\t' | '\r')
+                ),
+                "{r:?}"
+            );
+        }
+    }
+    assert!(rows.iter().any(|r| &r[0] == "'=HYPERLINK(\"http://x\")"));
+}
