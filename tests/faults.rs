@@ -6,8 +6,8 @@
 mod support;
 
 use hickory_server::proto::op::ResponseCode;
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::*;
 
@@ -491,4 +491,135 @@ fn port_zero_and_the_unspecified_address_are_refused_up_front() {
         assert_eq!(out.status.code(), Some(2), "{bad}");
         assert!(stderr(&out).contains(bad), "{}", stderr(&out));
     }
+}
+
+/// Lost datagrams are sent again until the deadline: through a path that
+/// drops 10% each way, every domain is answered, even with --retries 0
+/// (which counts SERVFAIL/REFUSED answers, not lost packets).
+#[test]
+fn lost_datagrams_are_sent_again_until_the_deadline() {
+    let server = ScriptServer::start(|_, q| Reply::Message(mx_response(q, &good_mx())));
+    let path = Proxy::start(server.addr, proxy::Netem::lossy(0.10));
+    let names: Vec<String> = (0..2000)
+        .map(|i| format!("good{i}.lossy.example"))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("lossy.txt");
+    std::fs::write(&list, names.join("\n")).unwrap();
+    let addr = path.addr.to_string();
+    let out = run(
+        &[
+            "-n",
+            &addr,
+            "--format",
+            "ndjson",
+            "--retries",
+            "0",
+            "-c",
+            "64",
+            "-f",
+            list.to_str().unwrap(),
+        ],
+        None,
+    );
+    let results = by_domain(&ndjson(&out));
+    assert_eq!(results.len(), 2000);
+    let bad: Vec<_> = results.values().filter(|r| r["status"] != "ok").collect();
+    assert!(bad.is_empty(), "{} not ok, e.g. {}", bad.len(), bad[0]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        path.stats
+            .dropped
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 200
+    );
+    assert!(
+        stderr(&out).contains("resent"),
+        "the summary says what was resent: {}",
+        stderr(&out)
+    );
+}
+
+/// Queries go out from several ports, renewed as the run goes on, with
+/// their letters in random case (0x20); and a server that does not keep
+/// case still gets every question answered.
+#[test]
+fn queries_spread_over_random_ports_and_random_case() {
+    let seen: Arc<Mutex<(HashSet<u16>, usize, usize)>> = Arc::default();
+    let record = seen.clone();
+    let server = ScriptServer::start_observing(
+        move |peer, q| {
+            let name = q.queries[0].name().to_ascii();
+            let mut s = record.lock().unwrap();
+            s.0.insert(peer.port());
+            s.1 += 1;
+            if name.bytes().any(|b| b.is_ascii_uppercase()) {
+                s.2 += 1;
+            }
+        },
+        |_, q| Reply::Message(mx_response(q, &good_mx())),
+    );
+    let names: Vec<String> = (0..10_000).map(|i| format!("spread{i}.example")).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("spread.txt");
+    std::fs::write(&list, names.join("\n")).unwrap();
+    let out = run(
+        &[
+            "-n",
+            &server.addr.to_string(),
+            "--format",
+            "ndjson",
+            "-c",
+            "64",
+            "-f",
+            list.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(
+        ndjson(&out).iter().filter(|r| r["status"] == "ok").count(),
+        10_000
+    );
+    let s = seen.lock().unwrap();
+    // Four sockets, each renewed after 2,048 queries: 10,000 queries use
+    // at least 4 + 10,000 / 2,048 ports.
+    assert!(s.0.len() >= 8, "only {} source ports", s.0.len());
+    assert!(
+        s.2 > s.1 * 9 / 10,
+        "{} of {} questions had upper-case letters",
+        s.2,
+        s.1
+    );
+
+    // A server that answers every question in lower case.
+    let lower = ScriptServer::start(|_, q| {
+        let mut r = mx_response(q, &good_mx());
+        let lowered = name(&q.queries[0].name().to_ascii().to_lowercase());
+        r.queries[0].set_name(lowered.clone());
+        for a in &mut r.answers {
+            a.name = lowered.clone();
+        }
+        Reply::Message(r)
+    });
+    let start = Instant::now();
+    let out = run(
+        &[
+            "-n",
+            &lower.addr.to_string(),
+            "--format",
+            "ndjson",
+            "-c",
+            "8",
+            "-f",
+            list.to_str().unwrap(),
+        ],
+        None,
+    );
+    let ok = ndjson(&out).iter().filter(|r| r["status"] == "ok").count();
+    assert_eq!(ok, 10_000, "{}", stderr(&out));
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
 }

@@ -19,6 +19,7 @@
 pub mod answer;
 pub mod classify;
 pub mod codec;
+pub mod control;
 mod hickory;
 mod recv;
 pub mod server;

@@ -40,6 +40,10 @@ pub const RENEW_AFTER: u64 = 2048;
 #[derive(Debug)]
 pub enum Received {
     Verdict(Verdict),
+    /// An answer to this query's ID whose question came back in another
+    /// letter case than sent (0x20): a server that does not keep case, or
+    /// a spoofing attempt. Not an answer.
+    CaseMismatch,
     /// The server's port is closed (ICMP port unreachable), or another
     /// error was reported on the socket.
     Unreachable(io::Error),
@@ -319,6 +323,12 @@ async fn receive(socket: Arc<Socket>) {
             match verdict {
                 Verdict::Ignore(Mismatch::Case) => {
                     socket.case_mismatches.fetch_add(1, Ordering::Relaxed);
+                    if slot.received.is_none() {
+                        slot.received = Some(Received::CaseMismatch);
+                        if let Some(w) = slot.waker.take() {
+                            w.wake();
+                        }
+                    }
                     continue;
                 }
                 Verdict::Ignore(_) => continue,

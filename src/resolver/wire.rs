@@ -66,6 +66,8 @@ struct Attempt {
     sent_at: Instant,
     sends: u32,
     edns: bool,
+    /// The question's letters went out in random case (0x20).
+    case: bool,
     /// The server's retransmission timeout when the attempt began.
     rto: Duration,
 }
@@ -117,6 +119,10 @@ impl WireResolver {
         next(&|s| !s.suspect())
             .or_else(|| next(&|s| !s.unreachable()))
             .unwrap_or(c % n)
+    }
+
+    fn position(&self, ns: &Arc<Nameserver>) -> Option<usize> {
+        self.servers.iter().position(|s| Arc::ptr_eq(s, ns))
     }
 
     /// How many SERVFAIL/REFUSED/referral answers a question may get.
@@ -191,6 +197,7 @@ impl WireResolver {
                         sent_at: Instant::now(),
                         sends: 0,
                         edns,
+                        case,
                         rto,
                     });
                     switch = false;
@@ -240,6 +247,17 @@ impl WireResolver {
             let from = attempts[i].ns.clone();
             awaiting = false;
             match received {
+                Received::CaseMismatch => {
+                    // The server has shown it does not keep case: ask it
+                    // again in lower case now. Otherwise this may be a
+                    // spoofer: keep waiting for the real answer.
+                    awaiting = true;
+                    if attempts[i].case && !from.use_0x20() {
+                        index = self.position(&from).unwrap_or(index);
+                        switch = true;
+                        next_send = None;
+                    }
+                }
                 Received::Unreachable(e) => {
                     last = Some(unreachable(&from, &e));
                     if self.servers.iter().all(|s| s.unreachable()) {
@@ -252,32 +270,31 @@ impl WireResolver {
                 Received::Verdict(verdict) => {
                     let a = &attempts[i];
                     let rtt = (a.sends == 1).then(|| a.sent_at.elapsed());
+                    // An answer whose randomised case came back exactly is
+                    // proof that the server keeps case.
+                    let kept = a.case;
                     match verdict {
                         Verdict::Done(step) => {
-                            from.answered(rtt, true);
+                            from.answered(rtt, kept);
                             return Ok(with_server(step, &from));
                         }
                         Verdict::Fail(f) => {
-                            from.answered(rtt, true);
+                            from.answered(rtt, kept);
                             return Err(f);
                         }
                         Verdict::Ignore(_) => awaiting = true,
                         Verdict::Truncated => {
-                            from.answered(rtt, true);
+                            from.answered(rtt, kept);
                             // Boxed: the TCP path is rare, and would otherwise
                             // make every lookup's future as large as its own.
                             return Box::pin(self.tcp_ask(name, qtype, deadline, Some(&from)))
                                 .await;
                         }
                         Verdict::NoEdns => {
-                            from.answered(rtt, true);
+                            from.answered(rtt, kept);
                             if attempts[i].edns {
                                 from.no_edns();
-                                index = self
-                                    .servers
-                                    .iter()
-                                    .position(|s| Arc::ptr_eq(s, &from))
-                                    .unwrap_or(index);
+                                index = self.position(&from).unwrap_or(index);
                                 switch = true;
                                 next_send = None;
                             }
@@ -361,7 +378,7 @@ impl WireResolver {
                     continue;
                 }
             };
-            ns.answered(None, true);
+            ns.answered(None, false);
             match verdict {
                 Verdict::Done(step) => return Ok(with_server(step, &ns)),
                 Verdict::Fail(f) => return Err(f),

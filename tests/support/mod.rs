@@ -5,6 +5,8 @@
 //! built binary. Nothing here talks to anything but 127.0.0.1.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use hickory_server::Server;
 use hickory_server::net::runtime::TokioRuntimeProvider;
 use hickory_server::proto::op::{Message, MessageType, OpCode, ResponseCode};
@@ -185,6 +187,7 @@ impl Stats {
 }
 
 type Handler = Arc<dyn Fn(Transport, &Message) -> Reply + Send + Sync>;
+type Observer = Arc<dyn Fn(SocketAddr, &Message) + Send + Sync>;
 
 /// A hand-written DNS server whose every reply the test decides.
 pub struct ScriptServer {
@@ -208,10 +211,33 @@ impl ScriptServer {
         Self::start_at(IpAddr::from([127, 0, 0, 1]), tcp, handler)
     }
 
+    /// A scripted server that also shows `observe` each UDP query and the
+    /// address it came from.
+    pub fn start_observing(
+        observe: impl Fn(SocketAddr, &Message) + Send + Sync + 'static,
+        handler: impl Fn(Transport, &Message) -> Reply + Send + Sync + 'static,
+    ) -> ScriptServer {
+        Self::start_full(
+            IpAddr::from([127, 0, 0, 1]),
+            Tcp::Serve,
+            Some(Arc::new(observe)),
+            handler,
+        )
+    }
+
     /// A scripted server on another loopback address (`::1`).
     pub fn start_at(
         ip: IpAddr,
         tcp: Tcp,
+        handler: impl Fn(Transport, &Message) -> Reply + Send + Sync + 'static,
+    ) -> ScriptServer {
+        Self::start_full(ip, tcp, None, handler)
+    }
+
+    fn start_full(
+        ip: IpAddr,
+        tcp: Tcp,
+        observe: Option<Observer>,
         handler: impl Fn(Transport, &Message) -> Reply + Send + Sync + 'static,
     ) -> ScriptServer {
         let handler: Handler = Arc::new(handler);
@@ -219,7 +245,7 @@ impl ScriptServer {
         let st = stats.clone();
         let (addr, stop) = spawn_server_at(ip, move |udp, listener, stop| async move {
             let udp = Arc::new(udp);
-            let udp_loop = serve_udp(udp, handler.clone(), st.clone());
+            let udp_loop = serve_udp(udp, handler.clone(), st.clone(), observe);
             let tcp_loop = async {
                 match tcp {
                     Tcp::Serve => serve_tcp(listener, handler, st).await,
@@ -256,7 +282,12 @@ fn query_name(q: &Message) -> String {
         .unwrap_or_default()
 }
 
-async fn serve_udp(sock: Arc<UdpSocket>, handler: Handler, stats: Arc<Stats>) {
+async fn serve_udp(
+    sock: Arc<UdpSocket>,
+    handler: Handler,
+    stats: Arc<Stats>,
+    observe: Option<Observer>,
+) {
     let mut buf = vec![0u8; 65535];
     loop {
         let Ok((n, peer)) = sock.recv_from(&mut buf).await else {
@@ -266,6 +297,9 @@ async fn serve_udp(sock: Arc<UdpSocket>, handler: Handler, stats: Arc<Stats>) {
             continue;
         };
         stats.udp_queries.fetch_add(1, Ordering::SeqCst);
+        if let Some(o) = &observe {
+            o(peer, &query);
+        }
         let name = query_name(&query);
         stats.begin(&name);
         let reply = handler(Transport::Udp, &query);
@@ -450,6 +484,31 @@ pub fn run(args: &[&str], stdin: Option<&str>) -> Output {
             .unwrap();
     }
     child.wait_with_output().expect("mxlookup ran")
+}
+
+/// A [`proxy`] in front of `upstream`, on its own thread, until dropped.
+pub struct Proxy {
+    pub addr: SocketAddr,
+    pub stats: Arc<proxy::ProxyStats>,
+    _stop: oneshot::Sender<()>,
+}
+
+impl Proxy {
+    pub fn start(upstream: SocketAddr, netem: proxy::Netem) -> Proxy {
+        let stats = Arc::new(proxy::ProxyStats::default());
+        let st = stats.clone();
+        let (addr, stop) = spawn_server(move |udp, _tcp, stop| async move {
+            tokio::select! {
+                _ = stop => {}
+                _ = proxy::serve(udp, upstream, netem, st) => {}
+            }
+        });
+        Proxy {
+            addr,
+            stats,
+            _stop: stop,
+        }
+    }
 }
 
 /// A loopback port with nothing listening on it (UDP): a socket is bound

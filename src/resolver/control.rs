@@ -1,0 +1,249 @@
+//! Congestion control for one nameserver, as a pure state machine over
+//! epochs (see [`super::server`] for where the epochs come from).
+//!
+//! Late and lost answers, and bursts of SERVFAIL or REFUSED, are signals
+//! to slow down, not verdicts on domains. But a path can lose packets at
+//! random whatever the rate, and some names are refused whatever the rate;
+//! slowing down for those only makes a run slower. So every cut is judged
+//! by the epoch after it:
+//! - An epoch is *congested* when its loss is more than 5 points above the
+//!   path's usual loss, or its share of SERVFAIL/REFUSED more than 20
+//!   points above the usual share, and answers still came (a server that
+//!   answers nothing is down, not congested). The send rate is then cut to
+//!   3/4 (the first cut starts from the rate of answers delivered).
+//! - If the next epoch shows the cut did not help (loss or refusals did not
+//!   fall by a third) but did cost (answers delivered fell with the rate),
+//!   the trouble does not come from the rate: the cut is taken back, and
+//!   that level of loss or refusals becomes the path's usual level.
+//! - A clean epoch (loss within a point of the usual, no burst) raises the
+//!   rate by 5%, or 5 queries a second, whichever is more; each further
+//!   clean epoch in a row doubles the step (at most 80%). Once the rate is
+//!   above what the window could carry at the server's round-trip time,
+//!   pacing is off. Clean epochs also let the usual levels drift down.
+
+/// A rise of loss above its usual level by this much is congestion.
+const LOSS_RISE: f64 = 0.05;
+/// Loss within this of its usual level lets the rate grow.
+const LOSS_CLEAN: f64 = 0.01;
+/// A rise of the SERVFAIL/REFUSED share by this much is a burst.
+const BURST_RISE: f64 = 0.20;
+/// A cut helped if the trouble fell below this share of what it was.
+const HELPED: f64 = 0.7;
+/// A cut cost throughput if answers fell below this share.
+const COST: f64 = 0.85;
+/// The slowest a congested server is ever paced, in queries per second.
+pub const MIN_RATE: f64 = 2.0;
+
+/// What one epoch saw.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Epoch {
+    pub answers: u32,
+    pub losses: u32,
+    pub refusals: u32,
+    /// How long the epoch lasted, in seconds.
+    pub seconds: f64,
+}
+
+impl Epoch {
+    pub fn total(&self) -> u32 {
+        self.answers + self.losses + self.refusals
+    }
+
+    fn loss(&self) -> f64 {
+        f64::from(self.losses) / f64::from(self.total()).max(1.0)
+    }
+
+    fn refusal(&self) -> f64 {
+        f64::from(self.refusals) / f64::from(self.answers + self.refusals).max(1.0)
+    }
+
+    fn delivered(&self) -> f64 {
+        f64::from(self.answers + self.refusals) / self.seconds.max(1e-6)
+    }
+}
+
+/// A cut, remembered to be judged by the next epoch.
+#[derive(Clone, Copy, Debug)]
+struct Cut {
+    loss: f64,
+    refusal: f64,
+    delivered: f64,
+    rate_before: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Control {
+    /// Queries per second allowed; `None` when not paced.
+    rate: Option<f64>,
+    loss_usual: f64,
+    refusal_usual: f64,
+    /// Clean epochs in a row.
+    clean: u32,
+    cut: Option<Cut>,
+    /// The lowest rate ever set.
+    pub lowest: Option<f64>,
+    /// How many cuts were taken back.
+    pub undone: u32,
+}
+
+impl Control {
+    pub fn rate(&self) -> Option<f64> {
+        self.rate
+    }
+
+    /// Act on one epoch. `ceiling` is what the window could carry (queries
+    /// per second at the server's round-trip time): pacing above it is no
+    /// pacing.
+    pub fn end_epoch(&mut self, e: &Epoch, ceiling: f64) {
+        let (loss, refusal, delivered) = (e.loss(), e.refusal(), e.delivered());
+        if let Some(cut) = self.cut.take() {
+            let helped = loss < cut.loss * HELPED || refusal < cut.refusal * HELPED;
+            let cost = delivered < cut.delivered * COST;
+            if !helped && cost {
+                self.rate = cut.rate_before;
+                self.undone += 1;
+                if cut.loss > self.loss_usual + LOSS_RISE {
+                    self.loss_usual = loss.min(cut.loss);
+                }
+                if cut.refusal > self.refusal_usual + BURST_RISE {
+                    self.refusal_usual = refusal.min(cut.refusal);
+                }
+                return;
+            }
+        }
+        let burst = refusal > self.refusal_usual + BURST_RISE;
+        let congested = e.answers > 0 && (loss > self.loss_usual + LOSS_RISE || burst);
+        if congested {
+            let from = self.rate.unwrap_or(delivered).min(delivered.max(MIN_RATE));
+            let rate = (from * 0.75).max(MIN_RATE);
+            self.cut = Some(Cut {
+                loss,
+                refusal,
+                delivered,
+                rate_before: self.rate,
+            });
+            self.rate = Some(rate);
+            self.clean = 0;
+            self.lowest = Some(self.lowest.map_or(rate, |m| m.min(rate)));
+            return;
+        }
+        if loss <= self.loss_usual + LOSS_CLEAN {
+            if let Some(rate) = self.rate {
+                let step = 0.05 * f64::from(1u32 << self.clean.min(4));
+                let raised = rate + (rate * step).max(5.0);
+                self.rate = (raised < ceiling).then_some(raised);
+            }
+            self.clean += 1;
+            self.loss_usual = self.loss_usual * 0.9 + loss * 0.1;
+        } else {
+            self.clean = 0;
+        }
+        if !burst {
+            self.refusal_usual = self.refusal_usual * 0.8 + refusal * 0.2;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server that drops queries beyond `limit` a second (1 in 10 of the
+    /// excess still gets through, as Unbound's ip-ratelimit does), on a
+    /// path that also loses `random` of everything.
+    fn epoch(send: f64, limit: f64, random: f64, seconds: f64) -> Epoch {
+        let over = (send - limit).max(0.0);
+        let passed = send.min(limit) + over * 0.1;
+        let delivered = passed * (1.0 - random);
+        let sent = send * seconds;
+        let answers = (delivered * seconds) as u32;
+        Epoch {
+            answers,
+            losses: (sent as u32).saturating_sub(answers),
+            refusals: 0,
+            seconds,
+        }
+    }
+
+    /// Run epochs of 150 ms with an unpaced sender able to send `max` a
+    /// second, and return the mean delivered rate over the last half.
+    fn converge(max: f64, limit: f64, random: f64) -> (f64, Control) {
+        let mut c = Control::default();
+        let mut delivered = Vec::new();
+        for _ in 0..400 {
+            let send = c.rate().unwrap_or(max).min(max);
+            let e = epoch(send, limit, random, 0.15);
+            delivered.push(e.delivered());
+            c.end_epoch(&e, max);
+        }
+        let half = &delivered[200..];
+        (half.iter().sum::<f64>() / half.len() as f64, c)
+    }
+
+    #[test]
+    fn a_rate_limit_is_found_and_held_near() {
+        let (delivered, c) = converge(50_000.0, 2000.0, 0.0);
+        assert!(c.rate().is_some());
+        assert!(
+            delivered > 0.8 * 2000.0 && delivered < 1.2 * 2000.0,
+            "{delivered}"
+        );
+    }
+
+    #[test]
+    fn random_loss_alone_does_not_slow_the_sender() {
+        let (delivered, c) = converge(50_000.0, f64::INFINITY, 0.19);
+        assert!(c.rate().is_none(), "{c:?}");
+        assert!(delivered > 0.8 * 50_000.0, "{delivered}");
+        assert!(c.undone >= 1);
+    }
+
+    #[test]
+    fn a_rate_limit_on_a_lossy_path_is_still_found() {
+        let (delivered, c) = converge(50_000.0, 2000.0, 0.05);
+        assert!(c.rate().is_some());
+        assert!(delivered > 0.75 * 2000.0 * 0.95, "{delivered}");
+    }
+
+    #[test]
+    fn a_silent_server_is_not_paced() {
+        let mut c = Control::default();
+        for _ in 0..10 {
+            c.end_epoch(
+                &Epoch {
+                    answers: 0,
+                    losses: 100,
+                    refusals: 0,
+                    seconds: 0.15,
+                },
+                1e9,
+            );
+        }
+        assert_eq!(c.rate(), None);
+    }
+
+    #[test]
+    fn a_steady_share_of_refusals_is_not_a_burst_but_a_sudden_one_is() {
+        let mut c = Control::default();
+        let steady = Epoch {
+            answers: 800,
+            losses: 0,
+            refusals: 200,
+            seconds: 0.15,
+        };
+        for _ in 0..50 {
+            c.end_epoch(&steady, 1e9);
+        }
+        assert_eq!(c.rate(), None, "{c:?}");
+        c.end_epoch(
+            &Epoch {
+                answers: 300,
+                losses: 0,
+                refusals: 700,
+                seconds: 0.15,
+            },
+            1e9,
+        );
+        assert!(c.rate().is_some(), "a burst slows the sender: {c:?}");
+    }
+}
