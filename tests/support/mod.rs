@@ -575,8 +575,61 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// A Knot DNS server (knotd) on a free loopback port, serving zones the test
-/// writes. Stopped when dropped.
+/// Where a program from Debian's packages is, or a failing test that says
+/// how to install it. CI installs them (`.ci/run`); these tests are never
+/// skipped in silence.
+pub fn program(names: &[&str], package: &str) -> String {
+    names
+        .iter()
+        .flat_map(|n| [format!("/usr/sbin/{n}"), format!("/usr/bin/{n}")])
+        .find(|p| std::path::Path::new(p).exists())
+        .unwrap_or_else(|| {
+            panic!(
+                "{} is not installed: this test needs it (Debian: apt-get install {package}; .ci/run installs it)",
+                names[0]
+            )
+        })
+}
+
+/// A free port on `ip` for both UDP and TCP.
+fn free_port(ip: IpAddr) -> u16 {
+    loop {
+        let u = std::net::UdpSocket::bind((ip, 0)).unwrap();
+        let p = u.local_addr().unwrap().port();
+        if std::net::TcpListener::bind((ip, p)).is_ok() {
+            return p;
+        }
+    }
+}
+
+/// Start `program` with `args` and wait until `addr` accepts TCP
+/// connections; `None` if it exits or does not get there in time.
+fn start_daemon(program: &str, args: &[&str], addr: SocketAddr) -> Option<std::process::Child> {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the server");
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        if let Ok(Some(_)) = child.try_wait() {
+            return None;
+        }
+        if std::net::TcpStream::connect(addr).is_ok() {
+            // Zones load just after the listener opens.
+            std::thread::sleep(Duration::from_millis(300));
+            return Some(child);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+/// A Knot DNS server (knotd) serving zones the test writes. Stopped when
+/// dropped.
 pub struct Knot {
     pub addr: SocketAddr,
     child: std::process::Child,
@@ -584,15 +637,40 @@ pub struct Knot {
 }
 
 impl Knot {
-    /// `zones`: (origin, zone file text). A zone whose text is not a valid
-    /// zone file fails to load, and knotd answers SERVFAIL for it.
+    /// On a free port of 127.0.0.1. `zones`: (origin, zone file text). A
+    /// zone whose text is not a valid zone file fails to load, and knotd
+    /// answers SERVFAIL for it.
     pub fn start(zones: &[(&str, String)]) -> Knot {
-        let knotd = ["/usr/sbin/knotd", "/usr/bin/knotd"]
-            .into_iter()
-            .find(|p| std::path::Path::new(p).exists())
-            .expect(
-                "knotd is not installed: these tests need Knot DNS (Debian: apt-get install knot)",
-            );
+        let ip = IpAddr::from([127, 0, 0, 1]);
+        for _ in 0..20 {
+            if let Some(k) = Self::start_at(SocketAddr::new(ip, free_port(ip)), zones) {
+                return k;
+            }
+        }
+        panic!("knotd did not start on any port");
+    }
+
+    /// On port 53 of a free address in 127.0.0.0/8, where a recursive
+    /// resolver finds a delegated zone's server by its glue (resolvers ask
+    /// port 53). Needs root.
+    pub fn start_on_port_53(zones: &[(&str, String)]) -> Knot {
+        for x in 0..200u8 {
+            let ip = IpAddr::from([127, 0, (std::process::id() % 200) as u8 + 20, 20 + x]);
+            let addr = SocketAddr::new(ip, 53);
+            if std::net::UdpSocket::bind(addr).is_err()
+                || std::net::TcpListener::bind(addr).is_err()
+            {
+                continue;
+            }
+            if let Some(k) = Self::start_at(addr, zones) {
+                return k;
+            }
+        }
+        panic!("knotd could not listen on port 53 of any loopback address (is this root?)");
+    }
+
+    fn start_at(addr: SocketAddr, zones: &[(&str, String)]) -> Option<Knot> {
+        let knotd = program(&["knotd"], "knot");
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display().to_string();
         let mut zone_conf = String::new();
@@ -601,55 +679,81 @@ impl Knot {
             std::fs::write(&file, text).unwrap();
             zone_conf.push_str(&format!("  - domain: {origin}\n    file: {file}\n"));
         }
-        for _ in 0..20 {
-            let port = {
-                let u = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-                let p = u.local_addr().unwrap().port();
-                if std::net::TcpListener::bind(("127.0.0.1", p)).is_err() {
-                    continue;
-                }
-                p
-            };
-            let conf = format!(
-                "server:\n    listen: 127.0.0.1@{port}\n    rundir: {d}\n    udp-workers: 2\n    tcp-workers: 2\n\
-                 database:\n    storage: {d}\n\
-                 template:\n  - id: default\n    storage: {d}\n    zonefile-sync: -1\n    journal-content: none\n    semantic-checks: off\n\
-                 zone:\n{zone_conf}\
-                 log:\n  - target: stderr\n    any: error\n"
-            );
-            let conf_path = format!("{d}/knot.conf");
-            std::fs::write(&conf_path, conf).unwrap();
-            let mut child = Command::new(knotd)
-                .args(["-c", &conf_path])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start knotd");
-            let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-            let start = Instant::now();
-            while start.elapsed() < Duration::from_secs(10) {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break;
-                }
-                if std::net::TcpStream::connect(addr).is_ok() {
-                    // Zones load just after the listener opens.
-                    std::thread::sleep(Duration::from_millis(300));
-                    return Knot {
-                        addr,
-                        child,
-                        _dir: dir,
-                    };
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("knotd did not start on any port");
+        let conf = format!(
+            "server:\n    listen: {}@{}\n    rundir: {d}\n    udp-workers: 2\n    tcp-workers: 2\n\
+             database:\n    storage: {d}\n\
+             template:\n  - id: default\n    storage: {d}\n    zonefile-sync: -1\n    journal-content: none\n    semantic-checks: off\n\
+             zone:\n{zone_conf}\
+             log:\n  - target: stderr\n    any: error\n",
+            addr.ip(),
+            addr.port()
+        );
+        let conf_path = format!("{d}/knot.conf");
+        std::fs::write(&conf_path, conf).unwrap();
+        let child = start_daemon(&knotd, &["-c", &conf_path], addr)?;
+        Some(Knot {
+            addr,
+            child,
+            _dir: dir,
+        })
     }
 }
 
 impl Drop for Knot {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An Unbound recursive resolver on a free loopback port, answering from
+/// the zones of `stubs` (zone, server): the resolver users actually query.
+/// Stopped when dropped.
+pub struct Unbound {
+    pub addr: SocketAddr,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Unbound {
+    pub fn start(stubs: &[(&str, SocketAddr)], extra: &str) -> Unbound {
+        let unbound = program(&["unbound"], "unbound");
+        let ip = IpAddr::from([127, 0, 0, 1]);
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let d = dir.path().display().to_string();
+            let port = free_port(ip);
+            let mut conf = format!(
+                "server:\n    interface: 127.0.0.1\n    port: {port}\n    do-ip6: no\n\
+                 \x20   do-not-query-localhost: no\n    username: \"\"\n    chroot: \"\"\n\
+                 \x20   directory: \"{d}\"\n    pidfile: \"{d}/unbound.pid\"\n    use-syslog: no\n\
+                 \x20   logfile: \"\"\n    verbosity: 0\n    module-config: \"iterator\"\n\
+                 \x20   access-control: 127.0.0.0/8 allow\n    num-threads: 1\n\
+                 \x20   local-zone: \"test.\" nodefault\n{extra}"
+            );
+            for (zone, server) in stubs {
+                conf.push_str(&format!(
+                    "stub-zone:\n    name: \"{zone}\"\n    stub-addr: {}@{}\n",
+                    server.ip(),
+                    server.port()
+                ));
+            }
+            let path = format!("{d}/unbound.conf");
+            std::fs::write(&path, conf).unwrap();
+            let addr = SocketAddr::new(ip, port);
+            if let Some(child) = start_daemon(&unbound, &["-d", "-c", &path], addr) {
+                return Unbound {
+                    addr,
+                    child,
+                    _dir: dir,
+                };
+            }
+        }
+        panic!("unbound did not start on any port");
+    }
+}
+
+impl Drop for Unbound {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
