@@ -31,8 +31,15 @@ pub const SUSPECT_AFTER: u32 = 3;
 /// How long an ICMP "port unreachable" keeps a server marked unreachable.
 pub const UNREACHABLE_FOR: Duration = Duration::from_millis(500);
 
+/// How far ahead of now the pacer may be booked before a question's first
+/// send waits for resends to go first.
+pub const FIRST_SENDS_AHEAD: Duration = Duration::from_millis(2);
 /// The fewest completions that make an epoch.
 const EPOCH_MIN: u32 = 64;
+/// The shortest epoch. Rate limits count per second (Unbound's
+/// ip-ratelimit, Knot's RRL, dnsdist): an epoch shorter than that sees the
+/// start of a second's budget or its end, not the limit.
+const EPOCH_TIME: Duration = Duration::from_secs(1);
 
 pub struct Nameserver {
     pub addr: SocketAddr,
@@ -143,10 +150,31 @@ impl Nameserver {
     }
 
     /// Wait until the pacer lets the next datagram go. Unpaced servers
-    /// never wait.
-    pub async fn pace(&self) {
+    /// never wait. A question's first send (`again` false) waits until the
+    /// pacer has no more than [`FIRST_SENDS_AHEAD`] booked ahead, so that
+    /// resends of questions already under way, whose deadlines are running,
+    /// go first.
+    pub async fn pace(&self, again: bool) {
         if !self.paced.load(Ordering::Relaxed) {
             return;
+        }
+        if !again {
+            loop {
+                let wait = {
+                    let state = self.state();
+                    let Some(rate) = state.ctl.control.rate() else {
+                        return;
+                    };
+                    // At least 2 ms ahead: timers wake on millisecond ticks,
+                    // and a first send should not wait a tick per send.
+                    let ahead = Duration::from_secs_f64(1.0 / rate).max(FIRST_SENDS_AHEAD);
+                    state.ctl.next_send.checked_sub(ahead)
+                };
+                match wait {
+                    Some(t) if t > Instant::now() => tokio::time::sleep_until(t).await,
+                    _ => break,
+                }
+            }
         }
         let at = {
             let mut state = self.state();
@@ -308,7 +336,7 @@ impl Nameserver {
             return;
         }
         let now = Instant::now();
-        let length = state.rto();
+        let length = state.rto().max(EPOCH_TIME);
         let elapsed = now - state.ctl.epoch_start;
         if elapsed < length {
             return;
@@ -357,9 +385,9 @@ mod tests {
         let s = server();
         s.answered(Some(Duration::from_millis(1)), true);
         assert!(!s.congested());
-        // Half the sends lost, over 300 ms: congestion.
+        // Half the sends lost, over 1.2 s: congestion.
         for i in 0..200 {
-            tokio::time::advance(Duration::from_micros(1500)).await;
+            tokio::time::advance(Duration::from_millis(6)).await;
             if i % 2 == 0 {
                 s.lost()
             } else {
@@ -370,7 +398,7 @@ mod tests {
         let rate = s.stats().rate.unwrap();
         let start = Instant::now();
         for _ in 0..10 {
-            s.pace().await;
+            s.pace(false).await;
         }
         assert!(
             start.elapsed().as_secs_f64() >= 8.0 / rate,

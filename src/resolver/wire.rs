@@ -13,8 +13,9 @@
 //!   count), and covers every send, retry and alias followed.
 //! - **Lost packets** are sent again until the deadline: after one
 //!   retransmission timeout (the server's RTO, doubling with each send, at
-//!   most 2 s), to the next server when there are several. An answer to an
-//!   earlier send still counts.
+//!   most 1 s, then up to half again at random so that queries lost
+//!   together are not resent together), to the next server when there are
+//!   several. An answer to an earlier send still counts.
 //! - **SERVFAIL, REFUSED and referrals** are asked again at the next server;
 //!   `--retries` is how many more such answers a question may get beyond
 //!   one per server. While a server is shedding load (see
@@ -203,7 +204,7 @@ impl WireResolver {
                     switch = false;
                 }
                 let attempt = attempts.last_mut().expect("an attempt was just made");
-                attempt.ns.pace().await;
+                attempt.ns.pace(attempt.sends > 0 || sends > 0).await;
                 let now = Instant::now();
                 if deadline.expired(now) {
                     break;
@@ -223,8 +224,12 @@ impl WireResolver {
                 attempt.sent_at = now;
                 attempt.sends += 1;
                 sends += 1;
-                let backoff = attempt.rto * 2u32.saturating_pow(sends - 1);
-                next_send = Some(now + backoff.min(MAX_RTO));
+                // Doubling, at most MAX_RTO, then up to half again at
+                // random: resends of queries lost together (a rate limit's
+                // budget running out each second) must not stay in step
+                // and be lost together again.
+                let backoff = (attempt.rto * 2u32.saturating_pow(sends - 1)).min(MAX_RTO);
+                next_send = Some(now + backoff.mul_f64(1.0 + rand::random::<f64>() / 2.0));
             }
             let until = deadline.cap(next_send.expect("a send was made"));
             let heard = timeout_at(until, next_heard(&attempts)).await;

@@ -123,6 +123,8 @@ pub async fn serve(listen: UdpSocket, upstream: SocketAddr, netem: Netem, stats:
                     let Ok(s) = UdpSocket::bind(bind).await else {
                         continue;
                     };
+                    // Bursts of answers must not overflow the default buffer.
+                    let _ = socket2::SockRef::from(&s).set_recv_buffer_size(8 << 20);
                     if s.connect(upstream).await.is_err() {
                         continue;
                     }
