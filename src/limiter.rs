@@ -8,6 +8,9 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
+/// The timer's granularity.
+const TICK: Duration = Duration::from_millis(1);
+
 /// A permit to have one lookup in flight; dropping it frees the slot.
 pub type Permit = OwnedSemaphorePermit;
 
@@ -70,7 +73,9 @@ impl Limiter {
     /// (the timer wakes on millisecond ticks) keeps its booked time, so the
     /// schedule, and with it the rate, holds at any speed; a limiter idle
     /// for longer than [`Pacing::slack`] starts afresh from now: unused
-    /// time is not saved up, so there is never a burst beyond the slack.
+    /// time is not saved up. Starts are as even as the timer allows: at
+    /// rates under 1,000 a second each one waits for its own time; above
+    /// that they go in small groups, a millisecond's worth at most.
     pub async fn pace(&self) {
         let Some(p) = &self.pacing else { return };
         let at = {
@@ -83,7 +88,10 @@ impl Limiter {
             *next = Some(at + p.interval);
             at
         };
-        if at > Instant::now() {
+        // Timers wake on millisecond ticks: a start due less than a tick
+        // from now goes now (the booked schedule keeps the average rate),
+        // rather than wait for a tick that comes up to a millisecond late.
+        if at > Instant::now() + TICK {
             tokio::time::sleep_until(at).await;
         }
     }
