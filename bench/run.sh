@@ -1,55 +1,75 @@
 #!/usr/bin/env bash
-# The benchmark: one command. Installs knot, dnsperf and adns-tools if they
-# are missing, generates a zone of N names (default 100,000; 90% with 2 MX,
-# 5% NODATA, 5% NXDOMAIN), starts knotd on loopback, runs dnsperf (the
-# ceiling), mxlookup (both engines) and adnshost on the same list, checks
-# mxlookup's results against the truth, and prints a table.
+# The benchmark: one command. It is not a test: it prints figures, and
+# figures depend on the machine.
 #
-#   bench/run.sh [N] [CONCURRENCY]
-#   ENGINES="wire" ADNS=0 bench/run.sh 1000000   # only the wire engine, no adnshost
+#   bench/run.sh                 # every suite, 100,000 names
+#   bench/run.sh throughput      # or: sweep latency ratelimit rate audit
+#   N=1000000 bench/run.sh throughput
 #
-# The wire engine also runs with --keep-duplicates, which shows the memory
-# of everything but the duplicate set.
+# It installs what it needs from Debian's packages if missing (knot,
+# dnsperf, adns-tools, unbound, time), builds mxlookup and the netem proxy
+# (examples/netem.rs), generates a zone of N names (90% with 2 MX, 5%
+# NODATA, 5% NXDOMAIN, exchanges shared by 50 providers), starts knotd on
+# 127.0.0.2:53 (KNOT_WORKERS UDP workers, default 2), and checks every
+# mxlookup result against the truth. Set MASSDNS=/path/to/massdns to add
+# massdns rows (it is not in Debian; build it from its repository).
 #
-# Only loopback traffic: knotd listens on 127.0.0.2:53 (adnshost cannot use
-# another port), falling back to a high port on 127.0.0.1 without adnshost.
+# Suites:
+#   throughput  100k names at -c 256 beside dnsperf (the ceiling), both
+#               engines, --keep-duplicates, default flags, adnshost, massdns
+#   sweep       -c 1, 8, 32, 256, 1024 (and massdns at the same caps)
+#   latency     a 20 ms round trip (the netem proxy, 10 ms each way):
+#               dnsperf -q 256 against -c 256; then 3 ms jitter and 1% loss
+#   ratelimit   Unbound with ip-ratelimit 2000 in front of knotd, 20,000
+#               names, -c 256 and default flags: share of the permitted rate,
+#               and every name must be right
+#   rate        --rate from 1/s to 100,000/s: the start rate reached
+#   audit       --audit beside the plain run (queries per domain, RSS)
+#
+# Only loopback traffic.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N=${1:-100000}
-C=${2:-256}
+N=${N:-100000}
+SUITES=${*:-throughput sweep latency ratelimit rate audit}
+WORKERS=${KNOT_WORKERS:-2}
 OUT=bench/out/$N
 mkdir -p "$OUT"
 
 need=()
-command -v knotd >/dev/null || need+=(knot)
+command -v knotd >/dev/null || [ -x /usr/sbin/knotd ] || need+=(knot)
 command -v dnsperf >/dev/null || need+=(dnsperf)
 command -v adnshost >/dev/null || need+=(adns-tools)
+command -v unbound >/dev/null || [ -x /usr/sbin/unbound ] || need+=(unbound)
 [ -x /usr/bin/time ] || need+=(time)
 if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
 cargo build --release -q
-BIN=target/release/mxlookup
+cargo build --release -q --example netem
+BIN=$PWD/target/release/mxlookup
+NETEM=$PWD/target/release/examples/netem
 python3 bench/gen.py "$N" "$OUT"
 
-# knotd: 2 UDP and 2 TCP workers, no rate limiting.
+free_port() { python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"; }
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "${TMPD:-}"; }
+trap cleanup EXIT
+TMPD=$(mktemp -d)
+
+# knotd on 127.0.0.2:53 (adnshost and Unbound's delegations ask port 53).
 ADDR=127.0.0.2; PORT=53
-if ! python3 -c "import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('$ADDR', $PORT))" 2>/dev/null; then
-    ADDR=127.0.0.1; PORT=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
-fi
-KD=$(mktemp -d)
-cat > "$KD/knot.conf" <<CONF
+cat > "$TMPD/knot.conf" <<CONF
 server:
     listen: $ADDR@$PORT
-    rundir: $KD
-    udp-workers: 2
+    rundir: $TMPD
+    udp-workers: $WORKERS
     tcp-workers: 2
 database:
-    storage: $KD
+    storage: $TMPD
 template:
   - id: default
-    storage: $KD
+    storage: $TMPD
     zonefile-sync: -1
     journal-content: none
     semantic-checks: off
@@ -60,49 +80,155 @@ log:
   - target: stderr
     any: error
 CONF
-knotd -c "$KD/knot.conf" 2>"$KD/knotd.log" &
-KNOT=$!
-trap 'kill $KNOT 2>/dev/null; wait $KNOT 2>/dev/null; rm -rf "$KD"' EXIT
-# Wait for the zone to answer.
+knotd -c "$TMPD/knot.conf" 2>"$TMPD/knotd.log" &
+pids+=($!)
 for _ in $(seq 1 300); do
     if "$BIN" -q -n "$ADDR:$PORT" --timeout 200ms --retries 0 --format csv d2.bench.test 2>/dev/null | grep -q ',ok,'; then break; fi
     sleep 0.2
 done
+NS=$ADDR:$PORT
 
-row() { printf '| %-34s | %10s | %9s | %8s | %9s |\n' "$@"; }
-results=()
-
-# dnsperf: the ceiling (sends, counts response codes, parses nothing).
-DP=$(dnsperf -s "$ADDR" -p "$PORT" -d "$OUT/queries.txt" -c 2 -T 1 -q 128 -n 1 2>&1)
-DPQ=$(echo "$DP" | awk '/Queries per second/ {print $4}')
-echo "$DP" | grep -E "Queries (sent|completed|lost)" | sed 's/^/  dnsperf: /'
-
-measure() { # label, then the command; stdout goes to $OUT/last.out
-    local label=$1; shift
-    /usr/bin/time -f "%e %U %S %M" -o "$OUT/time.txt" "$@" > "$OUT/last.out" 2>"$OUT/last.err" || true
-    read -r e u s m < <(tail -n 1 "$OUT/time.txt")
-    local qps cpu
-    qps=$(python3 -c "print(f'{$N/$e:.0f}')")
-    cpu=$(python3 -c "print(f'{($u+$s)/$N*1e6:.1f}')")
-    results+=("$label|$qps|$cpu|$((m/1024)) MB|$(python3 -c "print(f'{$N/$e/$DPQ*100:.0f}%')")")
+# measure LABEL N CMD...: wall, client CPU per lookup, peak RSS; stdout in $TMPD/last.out.
+measure() {
+    local label=$1 n=$2; shift 2
+    /usr/bin/time -f "%e %U %S %M" -o "$TMPD/time.txt" "$@" > "$TMPD/last.out" 2>"$TMPD/last.err" || true
+    read -r e u s m < <(tail -n 1 "$TMPD/time.txt")
+    LAST_E=$e
+    printf '| %-40s | %9.0f | %8.1f | %6d MB |' "$label" "$(python3 -c "print($n/$e)")" \
+        "$(python3 -c "print(($u+$s)/$n*1e6)")" "$((m/1024))"
 }
+verify() { # truth file, n: prints the verifier's line
+    python3 bench/verify.py <(head -n "$2" "$1") "$TMPD/last.out" | tail -1
+}
+head -n 20000 "$OUT/domains.txt" > "$TMPD/d20k.txt"
+head -n 30000 "$OUT/domains.txt" > "$TMPD/d30k.txt"
+sed 's/$/ MX/' "$TMPD/d30k.txt" > "$TMPD/q30k.txt"
 
-for engine in ${ENGINES:-wire hickory}; do
-    measure "mxlookup --engine $engine -c $C" "$BIN" -q --engine "$engine" -n "$ADDR:$PORT" -c "$C" --format ndjson -f "$OUT/domains.txt"
-    echo "  mxlookup ($engine): $(python3 bench/verify.py "$OUT/truth.ndjson" "$OUT/last.out" | tail -1)"
+echo "# mxlookup benchmark: N=$N, knotd $WORKERS UDP workers on $NS, $(nproc) cores, $(date -u +%F)"
+
+for suite in $SUITES; do
+case $suite in
+throughput)
+    echo; echo "## Throughput: $N names, 256 in flight"
+    DP=$(dnsperf -s "$ADDR" -p "$PORT" -d "$OUT/queries.txt" -c 2 -T 1 -q 128 -n 1 2>&1)
+    DPQ=$(echo "$DP" | awk '/Queries per second/ {print $4}')
+    echo "| client                                   | lookups/s | CPU µs/lk | peak RSS | checked |"
+    echo "| ---------------------------------------- | --------- | -------- | -------- | ------- |"
+    printf '| %-40s | %9.0f | %8s | %8s | %s |\n' "dnsperf -c 2 -q 128 (the ceiling)" "$DPQ" - - "$(echo "$DP" | awk '/Queries lost/ {print $3, "lost"}')"
+    for engine in ${ENGINES:-wire hickory}; do
+        measure "mxlookup --engine $engine -c 256" "$N" "$BIN" -q --engine "$engine" -n "$NS" -c 256 --format ndjson -f "$OUT/domains.txt"
+        echo " $(verify "$OUT/truth.ndjson" "$N") |"
+    done
+    measure "mxlookup --keep-duplicates -c 256" "$N" "$BIN" -q --keep-duplicates -n "$NS" -c 256 --format ndjson -f "$OUT/domains.txt"
+    echo " $(verify "$OUT/truth.ndjson" "$N") |"
+    measure "mxlookup (default flags, ndjson)" "$N" "$BIN" -q -n "$NS" --format ndjson -f "$OUT/domains.txt"
+    echo " $(verify "$OUT/truth.ndjson" "$N") |"
+    if [ "${ADNS:-1}" = 1 ]; then
+        measure "adnshost --pipe --asynch" "$N" sh -c "adnshost --config 'nameserver $ADDR' -a -t mx -f < $OUT/domains.txt"
+        echo " (not checked) |"
+    fi
+    if [ -n "${MASSDNS:-}" ]; then
+        echo "$ADDR" > "$TMPD/resolvers.txt"
+        measure "massdns -s 256" "$N" "$MASSDNS" -q --root -r "$TMPD/resolvers.txt" -t MX -s 256 -o J -w /dev/stdout "$OUT/domains.txt"
+        echo " (not checked) |"
+    fi
+    ;;
+sweep)
+    echo; echo "## Concurrency sweep (20,000 names at 1 and 8, $N above)"
+    echo "| in flight | mxlookup lookups/s | checked | massdns lookups/s |"
+    echo "| --------- | ------------------ | ------- | ----------------- |"
+    for c in 1 8 32 256 1024; do
+        if [ "$c" -le 8 ]; then F=$TMPD/d20k.txt; n=20000; else F=$OUT/domains.txt; n=$N; fi
+        measure "c=$c" "$n" "$BIN" -q -n "$NS" -c "$c" --format ndjson -f "$F" > /dev/null
+        m=$(python3 -c "print(f'{$n/$LAST_E:.0f}')"); v=$(verify "$OUT/truth.ndjson" "$n")
+        md=-
+        if [ -n "${MASSDNS:-}" ]; then
+            echo "$ADDR" > "$TMPD/resolvers.txt"
+            s=$(date +%s.%N); "$MASSDNS" -q --root -r "$TMPD/resolvers.txt" -t MX -s "$c" -o J -w /dev/null "$F" 2>/dev/null; e=$(date +%s.%N)
+            md=$(python3 -c "print(f'{$n/($e-$s):.0f}')")
+        fi
+        echo "| $c | $m | $v | $md |"
+    done
+    ;;
+latency)
+    echo; echo "## A 20 ms round trip (netem proxy, 10 ms each way), 30,000 names"
+    P=$(free_port)
+    "$NETEM" "127.0.0.1:$P" "$NS" 10 0 0 & pids+=($!); sleep 0.5
+    DP=$(dnsperf -s 127.0.0.1 -p "$P" -d "$TMPD/q30k.txt" -c 1 -q 256 -n 1 2>&1)
+    echo "| client | wall | checked |"
+    echo "| --- | --- | --- |"
+    echo "| dnsperf -c 1 -q 256 | $(echo "$DP" | awk '/Run time/ {print $4}') s | $(echo "$DP" | awk '/Queries lost/ {print $3, "lost"}') |"
+    measure "x" 30000 "$BIN" -q -n "127.0.0.1:$P" -c 256 --format ndjson -f "$TMPD/d30k.txt" > /dev/null
+    echo "| mxlookup -c 256 | $LAST_E s | $(verify "$OUT/truth.ndjson" 30000) |"
+    kill "${pids[-1]}"; unset 'pids[-1]'
+    P=$(free_port)
+    "$NETEM" "127.0.0.1:$P" "$NS" 10 3 0.01 & pids+=($!); sleep 0.5
+    measure "x" 30000 "$BIN" -n "127.0.0.1:$P" -c 256 --format ndjson -f "$TMPD/d30k.txt" > /dev/null
+    echo "| mxlookup -c 256, ±3 ms jitter, 1% loss each way | $LAST_E s | $(verify "$OUT/truth.ndjson" 30000) |"
+    echo "  $(tail -1 "$TMPD/last.err")"
+    kill "${pids[-1]}"; unset 'pids[-1]'
+    ;;
+ratelimit)
+    echo; echo "## Unbound with ip-ratelimit 2000 in front of knotd, 20,000 names"
+    echo "| client | wall | share of 2,000/s | checked | what the run settled at |"
+    echo "| --- | --- | --- | --- | --- |"
+    for flags in "-c 256" "" "-c 1024"; do
+        UP=$(free_port)
+        cat > "$TMPD/unbound.conf" <<CONF
+server:
+    interface: 127.0.0.1
+    port: $UP
+    do-ip6: no
+    do-not-query-localhost: no
+    username: ""
+    chroot: ""
+    directory: "$TMPD"
+    pidfile: "$TMPD/unbound.pid"
+    use-syslog: no
+    logfile: ""
+    verbosity: 0
+    module-config: "iterator"
+    access-control: 127.0.0.0/8 allow
+    num-threads: 1
+    local-zone: "test." nodefault
+    ip-ratelimit: 2000
+stub-zone:
+    name: "bench.test."
+    stub-addr: $ADDR@$PORT
+CONF
+        unbound -d -c "$TMPD/unbound.conf" & pids+=($!); sleep 1
+        # shellcheck disable=SC2086
+        measure "x" 20000 "$BIN" -n "127.0.0.1:$UP" $flags --format ndjson -f "$TMPD/d20k.txt" > /dev/null
+        echo "| mxlookup ${flags:-(default flags)} | $LAST_E s | $(python3 -c "print(f'{20000/$LAST_E/2000*100:.0f}%')") | $(verify "$OUT/truth.ndjson" 20000) | $(tail -1 "$TMPD/last.err" | sed 's/^[^:]*:[0-9]*: //') |"
+        kill "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'; sleep 0.3
+    done
+    ;;
+rate)
+    echo; echo "## --rate: the start rate reached"
+    echo "| asked | names | wall | reached |"
+    echo "| --- | --- | --- | --- |"
+    for r in 1 10 100 1000 10000 50000 100000; do
+        n=$(python3 -c "print(min($N, max(5, $r*4)))")
+        head -n "$n" "$OUT/domains.txt" > "$TMPD/rate.txt"
+        s=$(date +%s.%N); "$BIN" -q -n "$NS" -c 256 --rate "$r" --format ndjson -f "$TMPD/rate.txt" > /dev/null; e=$(date +%s.%N)
+        echo "| $r/s | $n | $(python3 -c "print(f'{$e-$s:.2f} s')") | $(python3 -c "g=($n-1)/($e-$s); print(f'{g:.1f}/s ({g/$r*100:.1f}%)')") |"
+    done
+    ;;
+audit)
+    echo; echo "## --audit beside the plain run: $N names, -c 256"
+    echo "| run | lookups/s | CPU µs/lk | peak RSS | queries/domain | µs CPU/query | checked |"
+    echo "| --- | --- | --- | --- | --- | --- | --- |"
+    measure "plain" "$N" "$BIN" -q -n "$NS" -c 256 --format ndjson -f "$OUT/domains.txt"
+    read -r _ u s _ < <(tail -n 1 "$TMPD/time.txt")
+    echo " 1.00 | $(python3 -c "print(f'{($u+$s)/$N*1e6:.1f}')") | $(verify "$OUT/truth.ndjson" "$N") |"
+    measure "--audit" "$N" "$BIN" -n "$NS" -c 256 --audit --format ndjson -f "$OUT/domains.txt"
+    read -r _ u s _ < <(tail -n 1 "$TMPD/time.txt")
+    # Queries: one MX per domain, an A and an AAAA per name looked up.
+    looked=$(sed -n 's/.* asked for, \([0-9]*\) looked up.*/\1/p' "$TMPD/last.err")
+    q=$((N + 2 * looked))
+    echo " $(python3 -c "print(f'{$q/$N:.2f}')") | $(python3 -c "print(f'{($u+$s)/$q*1e6:.1f}')") | $(python3 bench/verify.py --audit <(head -n "$N" "$OUT/truth.ndjson") "$TMPD/last.out" | tail -1) |"
+    grep -E '^(addresses|problems):' "$TMPD/last.err" | sed 's/^/    /'
+    ;;
+*) echo "unknown suite: $suite"; exit 2 ;;
+esac
 done
-# Without the duplicate set: the memory of everything else, which is flat.
-if [[ " ${ENGINES:-wire} " == *" wire "* ]]; then
-    measure "mxlookup --keep-duplicates -c $C" "$BIN" -q --keep-duplicates -n "$ADDR:$PORT" -c "$C" --format ndjson -f "$OUT/domains.txt"
-    echo "  mxlookup (--keep-duplicates): $(python3 bench/verify.py "$OUT/truth.ndjson" "$OUT/last.out" | tail -1)"
-fi
-if [ "$PORT" = 53 ] && [ "${ADNS:-1}" = 1 ]; then
-    measure "adnshost --pipe --asynch" sh -c "adnshost --config 'nameserver $ADDR' -a -t mx -f < $OUT/domains.txt"
-fi
-
-echo
-echo "N=$N domains, $C in flight, knotd on $ADDR:$PORT, $(nproc) cores"
-row "client" "lookups/s" "CPU µs/lk" "peak RSS" "of dnsperf"
-row "----------------------------------" "----------" "---------" "--------" "---------"
-row "dnsperf -c 2 -q 128 (ceiling)" "${DPQ%.*}" "-" "-" "100%"
-for r in "${results[@]}"; do IFS='|' read -r a b c d e <<<"$r"; row "$a" "$b" "$c" "$d" "$e"; done

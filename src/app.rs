@@ -4,6 +4,8 @@
 //! SIGTERM or SIGHUP stops new lookups and lets those in flight settle; a
 //! second settles those at once as interrupted; a third exits on the spot.
 
+use crate::audit::Auditor;
+use crate::audit::baseline::Baseline;
 use crate::config::Config;
 use crate::engine::{self, Done, Finish, Interrupt, Settled};
 use crate::error::Error;
@@ -66,8 +68,8 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
         color: config.color,
         flush_lines: config.flush_lines,
         width: config.width,
-        audit: false,
-        changes: false,
+        audit: config.audit || !config.expect.is_empty(),
+        changes: config.baseline.is_some(),
     };
     let sink = report::sink(config.format, io::stdout(), style, held.clone());
     // Only the in-order formats hold results back.
@@ -80,9 +82,10 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
     let writer = {
         let ui = ui.clone();
         let suspend = config.flush_lines && config.progress;
+        let baseline = config.baseline;
         std::thread::Builder::new()
             .name("mxlookup-output".into())
-            .spawn(move || write_results(result_rx, sink, &ui, suspend))
+            .spawn(move || write_results(result_rx, sink, &ui, suspend, baseline))
             .map_err(Error::Runtime)?
     };
 
@@ -94,6 +97,7 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
     let engine_choice = config.engine;
     let signal = Arc::new(AtomicI32::new(0));
     let engine_ui = ui.clone();
+    let (audit, expect) = (config.audit, config.expect);
     let engine_signal = signal.clone();
     let outcome = runtime.block_on(async move {
         let resolver = Arc::new(AnyResolver::new(engine_choice, &settings)?);
@@ -105,22 +109,44 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
             engine_signal,
             settings.timeout,
         ));
+        let auditor = (audit || !expect.is_empty()).then(|| {
+            Arc::new(Auditor::new(
+                resolver.clone(),
+                limiter.clone(),
+                audit,
+                expect,
+            ))
+        });
         let work = {
             let resolver = resolver.clone();
+            let auditor = auditor.clone();
             move |name: crate::name::DomainName, permit| {
                 let resolver = resolver.clone();
+                let auditor = auditor.clone();
                 async move {
                     let outcome = Outcome::lookup(&*resolver, &name).await;
+                    // The audit's queries take permits of their own.
                     drop(permit);
-                    Done::from(outcome)
+                    let audit = match auditor {
+                        Some(a) => Some(Box::new(a.audit(&name, &outcome).await)),
+                        None => None,
+                    };
+                    Done { outcome, audit }
                 }
             }
+        };
+        // An audited domain waits for its exchanges' addresses without a
+        // permit: let more of them be in progress, so the permits stay busy.
+        let jobs = if auditor.is_some() {
+            settings.concurrency * 2 + 16
+        } else {
+            settings.concurrency
         };
         let finish = engine::run(
             engine::Batches::new(entry_rx),
             limiter,
             engine::Bounds {
-                jobs: settings.concurrency,
+                jobs,
                 held,
                 max_held: report::MAX_HELD,
             },
@@ -129,25 +155,35 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
             interrupt_rx,
         )
         .await;
-        Ok::<_, Error>((finish, resolver.server_stats()))
+        let cache = auditor.and_then(|a| a.cache_stats());
+        Ok::<_, Error>((finish, resolver.server_stats(), cache))
     });
     // Answers still arriving for abandoned lookups are of no interest.
     runtime.shutdown_background();
     let written = writer
         .join()
         .unwrap_or_else(|_| Err(io::Error::other("the output thread failed")));
-    let (finish, servers) = outcome?;
+    let (finish, servers, cache) = outcome?;
     ui.finish();
 
-    let (counts, finish) = match written {
-        Ok(counts) => (counts, finish),
+    let (counts, unseen, finish) = match written {
+        Ok((counts, unseen)) => (counts, unseen, finish),
         // The reader closed the pipe (`| head`): end quietly.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => (Counts::default(), Finish::Abandoned),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+            (Counts::default(), None, Finish::Abandoned)
+        }
         Err(e) => return Err(Error::Output(e)),
     };
+    let mut notes = Vec::new();
+    if let Some(c) = cache {
+        notes.push(report::cache_summary(c));
+    }
+    if let Some(unseen) = unseen {
+        notes.push(report::baseline_summary(&counts, unseen));
+    }
     let duplicates = duplicates.load(Ordering::Relaxed);
     if let Some(e) = read_error.lock().unwrap_or_else(|e| e.into_inner()).take() {
-        summary(&ui, &counts, duplicates, &servers, finish);
+        summary(&ui, &counts, duplicates, &servers, &notes, finish);
         return Err(e);
     }
     if counts.total() == 0 && finish == Finish::Complete {
@@ -156,7 +192,7 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
     if finish == Finish::Interrupted {
         ui.error("interrupted: no new lookups were started; everything that settled was written");
     }
-    summary(&ui, &counts, duplicates, &servers, finish);
+    summary(&ui, &counts, duplicates, &servers, &notes, finish);
     let signal = signal.load(Ordering::Relaxed);
     Ok(RunReport {
         exit_code: exit::for_run(&counts, config.require_mx, finish, signal),
@@ -171,10 +207,11 @@ fn summary(
     counts: &Counts,
     duplicates: u64,
     servers: &[(Arc<str>, ServerStats)],
+    notes: &[String],
     finish: Finish,
 ) {
     if finish != Finish::Abandoned {
-        ui.summary(counts, duplicates, servers);
+        ui.summary(counts, duplicates, servers, notes);
     }
 }
 
@@ -282,13 +319,17 @@ fn write_results(
     mut sink: Box<dyn Sink>,
     ui: &Ui,
     suspend: bool,
-) -> io::Result<Counts> {
+    mut baseline: Option<Baseline>,
+) -> io::Result<(Counts, Option<usize>)> {
     let mut counts = Counts::default();
     while let Some(batch) = rx.blocking_recv() {
         if batch.is_empty() {
             continue;
         }
-        for result in batch {
+        for mut result in batch {
+            if let Some(b) = &mut baseline {
+                result.changes = Some(b.changes(&result));
+            }
             counts.record(&result);
             if let Outcome::Invalid(reason) = &result.outcome {
                 ui.invalid(
@@ -314,5 +355,5 @@ fn write_results(
     // Clear the progress line before the rest of the output.
     ui.finish();
     sink.finish()?;
-    Ok(counts)
+    Ok((counts, baseline.map(|b| b.unseen())))
 }

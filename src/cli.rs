@@ -17,7 +17,8 @@ use std::time::Duration;
     about = "Where does mail for these domains go? Concurrent MX lookups, one result per domain.",
     after_help = "Exit status: 0 every domain got a definite answer (ok, null_mx, no_mx, nxdomain); \
 1 at least one did not (servfail, refused, timeout, error, invalid), or with --require-mx any domain \
-is not ok; 2 the run could not be done; 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM."
+is not ok, or --audit/--expect found an error; 2 the run could not be done; 3 nothing failed but \
+something changed since --baseline; 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM."
 )]
 pub struct Cli {
     /// Domains to look up; an email address contributes its domain part; `-` reads stdin
@@ -75,6 +76,22 @@ pub struct Cli {
     /// Exit 1 unless every domain has MX records (status ok)
     #[arg(long)]
     pub require_mx: bool,
+
+    /// Also look up every exchange's addresses (each once per run) and report what would stop mail: no_route, dangling_exchange, invalid_null_mx, unresolved_exchange (exit 1); implicit_mx, cname_target, ip_literal_target, special_address (warnings)
+    #[arg(long)]
+    pub audit: bool,
+
+    /// Where mail must go: DOMAINS=EXCHANGES, `*` for any run of characters ('*.example.org=*.mail.example.net'); a domain with no matching exchange gets unexpected_exchange (exit 1); repeatable
+    #[arg(long, value_name = "RULE")]
+    pub expect: Vec<String>,
+
+    /// Read --expect rules from a file, one per line (# comments)
+    #[arg(long, value_name = "PATH")]
+    pub expect_file: Option<std::path::PathBuf>,
+
+    /// Compare with an earlier JSON or NDJSON output of mxlookup: say what changed per domain, and exit 3 when anything did (1 still wins)
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<std::path::PathBuf>,
 
     /// Nothing on stderr but errors (no progress, no summary)
     #[arg(short, long)]

@@ -1,9 +1,12 @@
 //! The validated configuration of one run, made from the raw command line.
 //! Nothing after this point sees raw flags.
 
+use crate::audit::Expectation;
+use crate::audit::baseline::Baseline;
 use crate::cli::{Cli, ColorChoice};
 use crate::error::Error;
 use crate::input::{Shard, Source};
+use crate::name::escape_text;
 use crate::report::Format;
 use crate::resolver::{Engine, Settings};
 use std::io::IsTerminal;
@@ -30,6 +33,12 @@ pub struct Config {
     pub flush_lines: bool,
     /// The terminal's width, when stdout is one.
     pub width: Option<usize>,
+    /// Look up the exchanges' addresses and report problems.
+    pub audit: bool,
+    /// Where mail must go.
+    pub expect: Vec<Expectation>,
+    /// An earlier run to compare with.
+    pub baseline: Option<Baseline>,
 }
 
 impl Config {
@@ -73,6 +82,27 @@ impl Config {
             ColorChoice::Auto => stdout_is_terminal && !no_color,
         };
         let width = stdout_is_terminal.then(terminal_width).flatten();
+        let mut expect = cli
+            .expect
+            .iter()
+            .map(|r| Expectation::parse(r))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(Error::Expect)?;
+        if let Some(path) = &cli.expect_file {
+            let shown = escape_text(&path.display().to_string());
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::Expect(format!("cannot read {shown}: {e}")))?;
+            expect.extend(Expectation::parse_lines(&text, &shown).map_err(Error::Expect)?);
+        }
+        let baseline = match &cli.baseline {
+            None => None,
+            Some(path) => {
+                let shown = escape_text(&path.display().to_string());
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| Error::Baseline(format!("cannot read {shown}: {e}")))?;
+                Some(Baseline::parse(&text, &shown).map_err(Error::Baseline)?)
+            }
+        };
         Ok(Config {
             sources,
             settings: Settings {
@@ -93,6 +123,9 @@ impl Config {
             quiet: cli.quiet,
             flush_lines: stdout_is_terminal,
             width,
+            audit: cli.audit,
+            expect,
+            baseline,
         })
     }
 }

@@ -35,6 +35,12 @@ pub enum Error {
         limit: u64,
     },
 
+    #[error("--expect: {0}")]
+    Expect(String),
+
+    #[error("--baseline: {0}")]
+    Baseline(String),
+
     #[error("cannot start the runtime: {0}")]
     Runtime(io::Error),
 

@@ -12,6 +12,9 @@ pub const FAILURES: u8 = 1;
 /// The run could not be done: bad flags, unreadable input, no domains, no
 /// resolver configuration, too low a file limit.
 pub const FATAL: u8 = 2;
+/// Nothing failed, but something changed since `--baseline`: a CI job can
+/// tell "changed" from "broken".
+pub const DRIFT: u8 = 3;
 /// Interrupted by SIGHUP (the terminal went away): what had settled was
 /// written out.
 pub const HANGUP: u8 = 129;
@@ -40,8 +43,10 @@ pub fn for_run(counts: &Counts, require_mx: bool, finish: Finish, signal: i32) -
         Finish::Abandoned => SUCCESS,
         Finish::Complete => {
             let not_ok = counts.total() - counts.get(crate::outcome::Status::Ok);
-            if counts.failures() > 0 || (require_mx && not_ok > 0) {
+            if counts.failures() > 0 || (require_mx && not_ok > 0) || counts.error_problems() > 0 {
                 FAILURES
+            } else if counts.changed > 0 {
+                DRIFT
             } else {
                 SUCCESS
             }

@@ -68,6 +68,14 @@ impl Limiter {
             .expect("the limiter's semaphore is never closed")
     }
 
+    /// A permit and then the start time: what every query that is not the
+    /// engine's own first one (an alias followed, the audit's) goes through.
+    pub async fn start(&self) -> Permit {
+        let permit = self.acquire().await;
+        self.pace().await;
+        permit
+    }
+
     /// Wait for this lookup's start time under `--rate`. Each start is
     /// booked one interval after the previous one. A start a little late
     /// (the timer wakes on millisecond ticks) keeps its booked time, so the

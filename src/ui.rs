@@ -122,7 +122,13 @@ impl Ui {
 
     /// The summary: counts per status and problem, then per nameserver what
     /// the run settled at. Unless `--quiet`.
-    pub fn summary(&self, counts: &Counts, duplicates: u64, servers: &[(Arc<str>, ServerStats)]) {
+    pub fn summary(
+        &self,
+        counts: &Counts,
+        duplicates: u64,
+        servers: &[(Arc<str>, ServerStats)],
+        notes: &[String],
+    ) {
         let hidden = self
             .inner
             .invalid
@@ -144,6 +150,9 @@ impl Ui {
         ));
         if let Some(p) = report::problem_summary(counts) {
             self.line(&p);
+        }
+        for note in notes {
+            self.line(note);
         }
         for (label, s) in servers {
             if let Some(line) = server_line(label, s) {

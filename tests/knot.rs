@@ -244,16 +244,24 @@ fn world(child_ip: IpAddr) -> World {
         plain("servfail"),
     );
 
+    // For the audit (no cases here: see `the_audit_through_unbound...`).
+    zone.push_str(
+        "brokenmx IN MX 10 mx.broken.test.\nloopmx IN MX 10 loopa.interop.test.\n\
+         good IN MX 10 mx.other.test.\ngood IN MX 20 mx.child.interop.test.\n\
+         private IN MX 10 mx.private.interop.test.\nmx.private IN A 10.0.0.25\n",
+    );
+
     let other = "$ORIGIN other.test.\n$TTL 300\n\
          @ IN SOA ns.other.test. admin.other.test. 1 3600 600 86400 60\n\
          @ IN NS ns.other.test.\nns IN A 127.0.0.1\n\
-         target IN MX 10 mx.other.test.\nx IN MX 20 mx.x.other.test.\n"
+         target IN MX 10 mx.other.test.\nx IN MX 20 mx.x.other.test.\n\
+         mx IN A 93.184.215.31\nmx IN AAAA 2606:2800::31\n"
         .to_string();
     let child = format!(
         "$ORIGIN child.interop.test.\n$TTL 300\n\
          @ IN SOA ns.child.interop.test. admin.child.interop.test. 1 3600 600 86400 60\n\
          @ IN NS ns.child.interop.test.\nns IN A {child_ip}\n\
-         mail IN MX 10 mx.child.interop.test.\n"
+         mail IN MX 10 mx.child.interop.test.\nmx IN A 93.184.215.30\n"
     );
     World {
         zones: vec![
@@ -375,5 +383,132 @@ fn unbound_in_front_of_knot_gives_the_same_answers_and_follows_the_delegation() 
         &["--engine", "hickory"],
     ] {
         check(&addr, true, &s.world.cases, flags);
+    }
+}
+
+/// The audit through Unbound in front of Knot: exchanges in another zone,
+/// across a delegation, behind an alias, in a zone that fails to load, in
+/// a CNAME loop; null MX shapes; implicit MX; special addresses.
+#[test]
+fn the_audit_through_unbound_in_front_of_knot_finds_every_problem() {
+    let s = servers();
+    let stubs: Vec<(&str, std::net::SocketAddr)> = ["interop.test.", "other.test.", "broken.test."]
+        .into_iter()
+        .map(|z| (z, s.parent.addr))
+        .collect();
+    let unbound = Unbound::start(&stubs, "");
+    let addr = unbound.addr.to_string();
+    let want: Vec<(&str, Vec<(&str, Option<&str>)>)> = vec![
+        ("good.interop.test", vec![]),
+        ("mail.child.interop.test", vec![]),
+        ("cnout.interop.test", vec![]),
+        ("null.interop.test", vec![]),
+        ("missing.interop.test", vec![]),
+        (
+            "cnmx.interop.test",
+            vec![
+                ("cname_target", Some("alias.interop.test")),
+                ("special_address", Some("alias.interop.test")),
+            ],
+        ),
+        (
+            "tendot.interop.test",
+            vec![("invalid_null_mx", Some(".")), ("no_route", None)],
+        ),
+        (
+            "mixednull.interop.test",
+            vec![
+                ("dangling_exchange", Some("mx.interop.test")),
+                ("invalid_null_mx", Some(".")),
+                ("no_route", None),
+            ],
+        ),
+        (
+            "nodata.interop.test",
+            vec![
+                ("implicit_mx", None),
+                ("special_address", Some("nodata.interop.test")),
+            ],
+        ),
+        (
+            "brokenmx.interop.test",
+            vec![("unresolved_exchange", Some("mx.broken.test"))],
+        ),
+        (
+            "loopmx.interop.test",
+            vec![("unresolved_exchange", Some("loopa.interop.test"))],
+        ),
+        (
+            "private.interop.test",
+            vec![("special_address", Some("mx.private.interop.test"))],
+        ),
+        (
+            "d1.interop.test",
+            vec![
+                ("dangling_exchange", Some("mx0.host1.interop.test")),
+                ("dangling_exchange", Some("mx1.host1.interop.test")),
+                ("no_route", None),
+            ],
+        ),
+    ];
+    for engine in ["wire", "hickory"] {
+        let mut args = vec![
+            "-n",
+            &addr,
+            "--engine",
+            engine,
+            "--format",
+            "ndjson",
+            "--audit",
+            "--timeout",
+            "4s",
+        ];
+        args.extend(want.iter().map(|(d, _)| *d));
+        let out = run(&args, None);
+        let results = by_domain(&ndjson(&out));
+        assert_eq!(results.len(), want.len(), "{}", stderr(&out));
+        let mut wrong = Vec::new();
+        for (domain, problems) in &want {
+            let r = &results[*domain];
+            let mut got: Vec<(String, Option<String>)> = r["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    (
+                        p["code"].as_str().unwrap().into(),
+                        p["exchange"].as_str().map(Into::into),
+                    )
+                })
+                .collect();
+            got.sort();
+            let want: Vec<(String, Option<String>)> = problems
+                .iter()
+                .map(|(c, e)| (c.to_string(), e.map(Into::into)))
+                .collect();
+            if got != want {
+                wrong.push(format!("{engine} {domain}: want {want:?}, got {r}"));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        let addresses = |d: &str, i: usize| results[d]["mx"][i]["addresses"].clone();
+        assert_eq!(
+            addresses("good.interop.test", 0),
+            serde_json::json!(["93.184.215.31", "2606:2800::31"])
+        );
+        assert_eq!(
+            addresses("good.interop.test", 1),
+            serde_json::json!(["93.184.215.30"]),
+            "across the delegation"
+        );
+        assert_eq!(
+            addresses("cnout.interop.test", 0),
+            serde_json::json!(["93.184.215.31", "2606:2800::31"])
+        );
+        assert_eq!(
+            results["nodata.interop.test"]["addresses"],
+            serde_json::json!(["192.0.2.1"])
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     }
 }

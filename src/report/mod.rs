@@ -95,6 +95,10 @@ pub struct Counts {
     problems: [u64; Code::ALL.len()],
     /// Domains with at least one change since the baseline.
     pub changed: u64,
+    /// Domains with at least one problem that is an error.
+    pub error_domains: u64,
+    /// Domains not in the baseline.
+    pub new: u64,
 }
 
 impl Counts {
@@ -133,20 +137,38 @@ impl Counts {
             .sum()
     }
 
+    /// Count one domain's problems: each code once, and the domain once
+    /// if any of them is an error.
+    pub fn problem_domains(&mut self, codes: &[Code]) {
+        let mut seen: Vec<Code> = Vec::with_capacity(codes.len());
+        for code in codes {
+            if !seen.contains(code) {
+                seen.push(*code);
+                self.add_problem(*code);
+            }
+        }
+        if seen.iter().any(|c| c.is_error()) {
+            self.error_domains += 1;
+        }
+    }
+
+    /// Domains with a problem that makes the run exit 1.
+    pub fn error_problems(&self) -> u64 {
+        self.error_domains
+    }
+
     /// Count one result: its status, its problems, whether it changed.
     pub fn record(&mut self, r: &Settled) {
         self.add(r.outcome.status());
         if let Some(audit) = &r.audit {
-            let mut seen: Vec<Code> = Vec::new();
-            for p in &audit.problems {
-                if !seen.contains(&p.code) {
-                    seen.push(p.code);
-                    self.add_problem(p.code);
-                }
-            }
+            let codes: Vec<Code> = audit.problems.iter().map(|p| p.code).collect();
+            self.problem_domains(&codes);
         }
-        if r.changes.as_ref().is_some_and(|c| !c.is_empty()) {
+        if let Some(changes) = r.changes.as_ref().filter(|c| !c.is_empty()) {
             self.changed += 1;
+            if changes.contains(&crate::audit::baseline::Change::New) {
+                self.new += 1;
+            }
         }
     }
 }
@@ -174,6 +196,33 @@ pub fn summary(counts: &Counts, duplicates: u64, elapsed: Duration) -> String {
     let rate = if secs > 0.0 { total as f64 / secs } else { 0.0 };
     let _ = write!(line, " · {secs:.2}s · {rate:.0} lookups/s");
     line
+}
+
+/// The audit cache's line of the summary.
+pub fn cache_summary(c: crate::audit::CacheStats) -> String {
+    let hits = c.asked.saturating_sub(c.looked_up);
+    let rate = if c.asked > 0 {
+        100.0 * hits as f64 / c.asked as f64
+    } else {
+        0.0
+    };
+    format!(
+        "addresses: {} name{} asked for, {} looked up, {rate:.1}% from the cache",
+        c.asked,
+        if c.asked == 1 { "" } else { "s" },
+        c.looked_up
+    )
+}
+
+/// The baseline's line of the summary.
+pub fn baseline_summary(counts: &Counts, unseen: usize) -> String {
+    format!(
+        "baseline: {} domain{} changed, {} of them new; {unseen} baseline domain{} not in this run",
+        counts.changed,
+        if counts.changed == 1 { "" } else { "s" },
+        counts.new,
+        if unseen == 1 { "" } else { "s" },
+    )
 }
 
 /// The audit's line of the summary: domains per problem.

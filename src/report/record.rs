@@ -88,7 +88,7 @@ impl PartialEq for MxList<'_> {
 }
 
 fn mx_records<'a>(r: &'a Settled) -> impl Iterator<Item = MxRecord<'a>> + 'a {
-    let audit = r.audit.as_deref();
+    let audit = r.audit.as_deref().filter(|a| a.resolved);
     r.outcome
         .mx_records()
         .map(move |(preference, exchange)| MxRecord {
@@ -199,7 +199,9 @@ impl<'a> Record<'a> {
                 })
                 .unwrap_or_default(),
             phase: r.outcome.phase(),
-            addresses: audit.and_then(|a| a.implicit.clone()),
+            addresses: audit
+                .filter(|a| a.resolved)
+                .and_then(|a| a.implicit.clone()),
             problems: audit.map(|a| a.problems.clone()),
             changes: r.changes.clone(),
         }
