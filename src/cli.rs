@@ -4,16 +4,16 @@
 //! the library's own types know nothing of clap.
 
 use crate::report::Format;
-use crate::resolver::{Engine, MAX_TIMEOUT};
+use crate::resolver::{Engine, MAX_TIMEOUT, Nameserver};
 use clap::{Parser, ValueEnum};
 use std::ffi::OsString;
-use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
 #[command(
     name = "mxlookup",
     version,
+    max_term_width = 100,
     about = "Where does mail for these domains go? Concurrent MX lookups, one result per domain.",
     after_help = "Exit status: 0 every domain got a definite answer (ok, null_mx, no_mx, nxdomain); \
 1 at least one did not (servfail, refused, timeout, error, invalid), or with --require-mx any domain \
@@ -21,7 +21,7 @@ is not ok, or --audit/--expect found an error; 2 the run could not be done; 3 no
 something changed since --baseline; 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM."
 )]
 pub struct Cli {
-    /// Domains to look up; an email address contributes its domain part; `-` reads stdin
+    /// Domains to look up; an email address contributes its domain part; `-` reads stdin. As in dig, `@SERVER` names a nameserver (like -n) and `MX` may follow a domain
     #[arg(value_name = "DOMAIN")]
     pub domains: Vec<OsString>,
 
@@ -29,32 +29,44 @@ pub struct Cli {
     #[arg(short = 'f', long = "file", value_name = "PATH")]
     pub files: Vec<OsString>,
 
-    /// Nameserver to ask: IP, IP:PORT or [IPv6]:PORT; repeatable [default: the system's resolver configuration]
-    #[arg(short = 'n', long = "nameserver", value_name = "ADDR", value_parser = parse_nameserver)]
-    pub nameservers: Vec<SocketAddr>,
+    /// Nameserver to ask: IP, IP:PORT, [IPv6]:PORT; tls://IP[:PORT] for DNS over TLS (port 853); https://IP[:PORT][/PATH] for DNS over HTTPS (port 443, /dns-query); repeatable, or comma-separated [default: the system's resolver configuration]
+    #[arg(short = 'n', long = "nameserver", value_name = "ADDR", value_parser = parse_nameserver, value_delimiter = ',', env = "MXLOOKUP_NAMESERVER")]
+    pub nameservers: Vec<Nameserver>,
+
+    /// The name the DoT/DoH server's certificate must hold [default: its IP address]
+    #[arg(long, value_name = "NAME", env = "MXLOOKUP_TLS_NAME")]
+    pub tls_name: Option<String>,
+
+    /// Trust the CA certificates in this PEM file for DoT/DoH, instead of the built-in Mozilla roots
+    #[arg(long, value_name = "PEM", env = "MXLOOKUP_CA_FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
 
     /// Query over TCP only
     #[arg(long)]
     pub tcp: bool,
 
+    /// The record type, as in dig: only MX is looked up; anything else is an error
+    #[arg(short = 't', long = "type", value_name = "TYPE", value_parser = parse_type)]
+    pub qtype: Option<String>,
+
     /// The most one domain's lookup may take from its first query, resends and aliases included (500ms, 3s, ...)
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration, env = "MXLOOKUP_TIMEOUT")]
     pub timeout: Duration,
 
     /// How many more times a SERVFAIL or REFUSED answer is asked again (at the next nameserver); lost packets are resent until --timeout anyway
-    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=20))]
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=20), env = "MXLOOKUP_RETRIES")]
     pub retries: u32,
 
     /// The most queries in flight at once
-    #[arg(short = 'c', long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(short = 'c', long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=100_000), env = "MXLOOKUP_CONCURRENCY")]
     pub concurrency: u32,
 
     /// The most queries started per second, across the whole run [default: unlimited]
-    #[arg(long, value_name = "QPS", value_parser = parse_rate)]
+    #[arg(long, value_name = "QPS", value_parser = parse_rate, env = "MXLOOKUP_RATE")]
     pub rate: Option<f64>,
 
     /// Lookup engine: auto (wire), wire (mxlookup's own, for bulk and hostile networks), hickory (hickory-resolver)
-    #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
+    #[arg(long, value_enum, default_value_t = EngineArg::Auto, env = "MXLOOKUP_ENGINE")]
     pub engine: EngineArg,
 
     /// Look up only shard K of N (0 <= K < N), split by a hash of the name, to share one job among machines
@@ -66,10 +78,14 @@ pub struct Cli {
     pub keep_duplicates: bool,
 
     /// Output format
-    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    #[arg(long, value_enum, default_value_t = FormatArg::Table, env = "MXLOOKUP_FORMAT")]
     pub format: FormatArg,
 
-    /// Colour in the table: auto (only on a terminal, and not with NO_COLOR set), always, never
+    /// Same as --format json
+    #[arg(short = 'J', long, conflicts_with = "format")]
+    pub json: bool,
+
+    /// Colour in the table: auto (only on a terminal; not with NO_COLOR, CLICOLOR=0 or TERM=dumb; always with CLICOLOR_FORCE), always, never
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
@@ -148,33 +164,29 @@ impl From<FormatArg> for Format {
     }
 }
 
-/// `IP`, `IP:PORT` or `[IPv6]:PORT`; port 53 when none is given. Port 0
-/// and the unspecified address (`0.0.0.0`, `::`) are refused: nothing can
-/// answer from them.
-pub fn parse_nameserver(s: &str) -> Result<SocketAddr, String> {
-    let addr = match s.parse::<SocketAddr>() {
-        Ok(addr) => addr,
-        Err(_) => {
-            let bare = s
-                .strip_prefix('[')
-                .and_then(|x| x.strip_suffix(']'))
-                .unwrap_or(s);
-            bare.parse::<IpAddr>()
-                .map(|ip| SocketAddr::new(ip, 53))
-                .map_err(|_| format!("'{s}' is not IP, IP:PORT or [IPv6]:PORT"))?
-        }
-    };
-    if addr.port() == 0 {
-        return Err(format!(
-            "'{s}': port 0 is not a port a nameserver can listen on"
-        ));
+/// A nameserver as [`Nameserver`] reads it (plain, `tls://`, `https://`).
+pub fn parse_nameserver(s: &str) -> Result<Nameserver, String> {
+    s.parse()
+}
+
+/// Record types a dig user might type, for a clear error (mxlookup asks
+/// only MX). Compared without regard to case.
+pub const RECORD_TYPES: [&str; 22] = [
+    "A", "AAAA", "ANY", "CAA", "CNAME", "DNAME", "DNSKEY", "DS", "HINFO", "HTTPS", "NAPTR", "NS",
+    "NSEC", "NSEC3", "PTR", "RRSIG", "SOA", "SPF", "SRV", "SVCB", "TLSA", "TXT",
+];
+
+/// `-t`/`--type`: MX (any case) is accepted; any other type is an error
+/// that says so.
+pub fn parse_type(s: &str) -> Result<String, String> {
+    if s.eq_ignore_ascii_case("MX") {
+        Ok("MX".into())
+    } else {
+        Err(format!(
+            "mxlookup looks up MX records only, not '{}' (for other types, use dig)",
+            crate::name::escape_text(s)
+        ))
     }
-    if addr.ip().is_unspecified() {
-        return Err(format!(
-            "'{s}': the unspecified address is not a nameserver"
-        ));
-    }
-    Ok(addr)
 }
 
 /// The shortest `--timeout` accepted.
@@ -218,37 +230,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn nameserver_forms() {
-        assert_eq!(
-            parse_nameserver("127.0.0.1").unwrap(),
-            "127.0.0.1:53".parse().unwrap()
-        );
-        assert_eq!(
-            parse_nameserver("127.0.0.1:5353").unwrap(),
-            "127.0.0.1:5353".parse().unwrap()
-        );
-        assert_eq!(
-            parse_nameserver("[::1]:5353").unwrap(),
-            "[::1]:5353".parse().unwrap()
-        );
-        assert_eq!(
-            parse_nameserver("::1").unwrap(),
-            "[::1]:53".parse().unwrap()
-        );
-        assert_eq!(
-            parse_nameserver("[::1]").unwrap(),
-            "[::1]:53".parse().unwrap()
-        );
-        assert!(parse_nameserver("dns.example").is_err());
+    fn only_mx_is_a_type() {
+        assert_eq!(parse_type("mx").unwrap(), "MX");
         assert!(
-            parse_nameserver("127.0.0.1:0")
+            parse_type("A")
                 .unwrap_err()
-                .contains("port 0")
-        );
-        assert!(
-            parse_nameserver("0.0.0.0")
-                .unwrap_err()
-                .contains("unspecified")
+                .contains("MX records only, not 'A'")
         );
     }
 

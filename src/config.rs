@@ -3,12 +3,12 @@
 
 use crate::audit::Expectation;
 use crate::audit::baseline::Baseline;
-use crate::cli::{Cli, ColorChoice};
+use crate::cli::{Cli, ColorChoice, FormatArg, RECORD_TYPES};
 use crate::error::Error;
 use crate::input::{Shard, Source};
 use crate::name::escape_text;
 use crate::report::Format;
-use crate::resolver::{Engine, Settings};
+use crate::resolver::{Engine, Nameserver, Settings};
 use std::io::IsTerminal;
 
 pub struct Config {
@@ -45,21 +45,40 @@ impl Config {
     pub fn from_cli(cli: Cli) -> Result<Config, Error> {
         let stdin_is_terminal = std::io::stdin().is_terminal();
         let mut sources = Vec::new();
-        // DOMAIN arguments, with `-` among them meaning stdin, in order.
+        // DOMAIN arguments, with `-` among them meaning stdin, in order;
+        // dig's habits (`@SERVER`, a type, `+short`) taken out. Each
+        // domain keeps its position among the arguments ("argument 3").
         let mut args = Vec::new();
         let mut first = 1;
+        let mut nameservers = cli.nameservers;
+        let mut format = if cli.json {
+            FormatArg::Json
+        } else {
+            cli.format
+        };
+        let mut tcp = cli.tcp;
         for (i, arg) in cli.domains.into_iter().enumerate() {
-            if arg == "-" {
-                if !args.is_empty() {
-                    sources.push(Source::Args {
-                        first,
-                        args: std::mem::take(&mut args),
-                    });
-                }
-                sources.push(Source::Stdin);
-                first = i as u64 + 2;
-            } else {
+            let habit = arg
+                .to_str()
+                .and_then(|a| dig_habit(a).transpose())
+                .transpose()?;
+            if arg != "-" && habit.is_none() {
                 args.push(arg);
+                continue;
+            }
+            if !args.is_empty() {
+                sources.push(Source::Args {
+                    first,
+                    args: std::mem::take(&mut args),
+                });
+            }
+            first = i as u64 + 2;
+            match habit {
+                None => sources.push(Source::Stdin),
+                Some(Habit::Server(s)) => nameservers.push(s),
+                Some(Habit::Type) => {}
+                Some(Habit::Short) => format = FormatArg::Plain,
+                Some(Habit::Tcp) => tcp = true,
             }
         }
         if !args.is_empty() {
@@ -75,12 +94,9 @@ impl Config {
             sources.push(Source::Stdin);
         }
         let stdout_is_terminal = std::io::stdout().is_terminal();
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let color = match cli.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => stdout_is_terminal && !no_color,
-        };
+        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+        let dumb = env("TERM").is_some_and(|t| t == "dumb");
+        let color = color_wanted(cli.color, stdout_is_terminal, env);
         let width = stdout_is_terminal.then(terminal_width).flatten();
         let mut expect = cli
             .expect
@@ -106,8 +122,10 @@ impl Config {
         Ok(Config {
             sources,
             settings: Settings {
-                nameservers: cli.nameservers,
-                tcp_only: cli.tcp,
+                nameservers,
+                tls_name: cli.tls_name,
+                ca_file: cli.ca_file,
+                tcp_only: tcp,
                 timeout: cli.timeout,
                 retries: cli.retries,
                 concurrency: cli.concurrency as usize,
@@ -116,10 +134,10 @@ impl Config {
             shard: cli.shard,
             keep_duplicates: cli.keep_duplicates,
             rate: cli.rate,
-            format: cli.format.into(),
+            format: format.into(),
             color,
             require_mx: cli.require_mx,
-            progress: !cli.quiet && std::io::stderr().is_terminal(),
+            progress: !cli.quiet && !dumb && std::io::stderr().is_terminal(),
             quiet: cli.quiet,
             flush_lines: stdout_is_terminal,
             width,
@@ -145,4 +163,157 @@ fn terminal_width() -> Option<usize> {
         }
     }
     None
+}
+
+/// Whether the table is coloured. `--color auto`: NO_COLOR (no-color.org)
+/// wins, then CLICOLOR_FORCE (colour even into a pipe), then a terminal
+/// that is not TERM=dumb and not CLICOLOR=0 (bixense.com/clicolors).
+fn color_wanted(
+    choice: ColorChoice,
+    stdout_is_terminal: bool,
+    env: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            env("NO_COLOR").is_none()
+                && (env("CLICOLOR_FORCE").is_some_and(|v| v != "0")
+                    || (stdout_is_terminal
+                        && env("TERM").is_none_or(|t| t != "dumb")
+                        && env("CLICOLOR").is_none_or(|v| v != "0")))
+        }
+    }
+}
+
+/// A DOMAIN argument that is one of dig's habits, not a domain.
+#[derive(Debug, PartialEq, Eq)]
+enum Habit {
+    /// `@SERVER`: a nameserver, as with `-n`.
+    Server(Nameserver),
+    /// `MX` (or the class `IN`): what mxlookup asks anyway.
+    Type,
+    /// `+short`: the plain format.
+    Short,
+    /// `+tcp`: `--tcp`.
+    Tcp,
+}
+
+/// What a DOMAIN argument means if it is one of dig's habits; an error if
+/// it is one mxlookup cannot follow (another record type, another `+`
+/// option): never a lookup of a domain named `a` or `+trace`, and never
+/// the system's resolver when a server was named.
+fn dig_habit(arg: &str) -> Result<Option<Habit>, Error> {
+    let shown = || escape_text(arg);
+    if let Some(server) = arg.strip_prefix('@') {
+        return server
+            .parse()
+            .map(|s| Some(Habit::Server(s)))
+            .map_err(|e: String| Error::Usage(format!("{}: {e}", shown())));
+    }
+    if arg.eq_ignore_ascii_case("MX") || arg.eq_ignore_ascii_case("IN") {
+        return Ok(Some(Habit::Type));
+    }
+    if RECORD_TYPES.iter().any(|t| arg.eq_ignore_ascii_case(t)) {
+        return Err(Error::Usage(format!(
+            "'{}' is a record type: mxlookup looks up MX records only (for other types, use dig)",
+            shown()
+        )));
+    }
+    if let Some(option) = arg.strip_prefix('+') {
+        return match option.to_ascii_lowercase().as_str() {
+            "short" => Ok(Some(Habit::Short)),
+            "tcp" | "vc" => Ok(Some(Habit::Tcp)),
+            _ => Err(Error::Usage(format!(
+                "'{}' is a dig option mxlookup does not have; see --help (+short is --format plain, +tcp is --tcp)",
+                shown()
+            ))),
+        };
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_follows_the_conventions() {
+        let with = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| std::ffi::OsString::from(v))
+            }
+        };
+        let auto = ColorChoice::Auto;
+        assert!(color_wanted(auto, true, with(&[])));
+        assert!(!color_wanted(auto, false, with(&[])));
+        assert!(!color_wanted(auto, true, with(&[("TERM", "dumb")])));
+        assert!(!color_wanted(auto, true, with(&[("CLICOLOR", "0")])));
+        assert!(color_wanted(auto, true, with(&[("CLICOLOR", "1")])));
+        assert!(color_wanted(auto, false, with(&[("CLICOLOR_FORCE", "1")])));
+        assert!(color_wanted(
+            auto,
+            true,
+            with(&[("TERM", "dumb"), ("CLICOLOR_FORCE", "1")])
+        ));
+        assert!(!color_wanted(auto, false, with(&[("CLICOLOR_FORCE", "0")])));
+        assert!(!color_wanted(
+            auto,
+            true,
+            with(&[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")])
+        ));
+        assert!(color_wanted(
+            ColorChoice::Always,
+            false,
+            with(&[("NO_COLOR", "1")])
+        ));
+        assert!(!color_wanted(
+            ColorChoice::Never,
+            true,
+            with(&[("CLICOLOR_FORCE", "1")])
+        ));
+    }
+
+    #[test]
+    fn dig_habits() {
+        assert_eq!(
+            dig_habit("@127.0.0.1").unwrap(),
+            Some(Habit::Server("127.0.0.1".parse().unwrap()))
+        );
+        assert_eq!(
+            dig_habit("@tls://[::1]:853").unwrap(),
+            Some(Habit::Server("tls://[::1]:853".parse().unwrap()))
+        );
+        assert!(
+            dig_habit("@dns.example")
+                .unwrap_err()
+                .to_string()
+                .contains("@dns.example")
+        );
+        assert_eq!(dig_habit("mx").unwrap(), Some(Habit::Type));
+        assert_eq!(dig_habit("IN").unwrap(), Some(Habit::Type));
+        assert!(
+            dig_habit("aaaa")
+                .unwrap_err()
+                .to_string()
+                .contains("MX records only")
+        );
+        assert_eq!(dig_habit("+short").unwrap(), Some(Habit::Short));
+        assert!(
+            dig_habit("+trace")
+                .unwrap_err()
+                .to_string()
+                .contains("dig option")
+        );
+        for domain in [
+            "example.com",
+            "ops@example.com",
+            "mx.example.com",
+            "a.example",
+        ] {
+            assert_eq!(dig_habit(domain).unwrap(), None, "{domain}");
+        }
+    }
 }

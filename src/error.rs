@@ -35,6 +35,15 @@ pub enum Error {
         limit: u64,
     },
 
+    /// A command line mxlookup cannot follow (a dig habit it does not
+    /// share, a record type other than MX).
+    #[error("{0}")]
+    Usage(String),
+
+    /// A nameserver that cannot be used as given (TLS settings, engine).
+    #[error("{0}")]
+    Server(String),
+
     #[error("--expect: {0}")]
     Expect(String),
 

@@ -661,3 +661,101 @@ fn shards_split_a_job_so_every_domain_lands_in_exactly_one() {
         Some(2)
     );
 }
+
+/// A dig command line does what dig would, against the server it names,
+/// never the system's resolver; what mxlookup cannot do is an error.
+#[test]
+fn dig_habits_are_understood() {
+    let z = zone();
+    let at = format!("@{}", z.addr);
+    // `@SERVER` anywhere, `MX` after the domain, `-t MX`, `-J`.
+    for args in [
+        vec![at.as_str(), "multi.test", "MX", "-J"],
+        vec!["multi.test", "mx", at.as_str(), "--json"],
+        vec!["-t", "MX", "multi.test", at.as_str(), "-J"],
+        vec!["--type=mx", at.as_str(), "IN", "MX", "multi.test", "-J"],
+    ] {
+        let out = run(&args, None);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+        let arr = v.as_array().unwrap();
+        assert_eq!(arr.len(), 1, "{args:?}: only the domain is looked up: {v}");
+        assert_eq!(arr[0]["domain"], "multi.test");
+        assert_eq!(arr[0]["status"], "ok");
+        assert_eq!(
+            arr[0]["server"],
+            z.addr.to_string(),
+            "the named server answered"
+        );
+    }
+    // +short is the plain format.
+    let short = run(&[&at, "multi.test", "+short"], None);
+    let plain = run(&[&at, "multi.test", "--format", "plain"], None);
+    assert!(!short.stdout.is_empty());
+    assert_eq!(short.stdout, plain.stdout, "{}", stderr(&short));
+    // Another record type, another dig option, a server that is not an
+    // address: exit 2 with the reason, and nothing looked up.
+    for (args, why) in [
+        (vec![at.as_str(), "multi.test", "A"], "'A' is a record type"),
+        (
+            vec![at.as_str(), "-t", "TXT", "multi.test"],
+            "MX records only, not 'TXT'",
+        ),
+        (
+            vec![at.as_str(), "multi.test", "+trace"],
+            "'+trace' is a dig option",
+        ),
+        (vec!["@dns.example", "multi.test"], "by its address"),
+        (
+            vec![at.as_str(), "-J", "--format", "csv", "multi.test"],
+            "cannot be used with",
+        ),
+    ] {
+        let out = run(&args, None);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(why), "{args:?}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    // Argument numbers still count every argument.
+    let out = run(&[&at, "MX", "bad..name", "--format", "ndjson"], None);
+    let r = ndjson(&out);
+    assert_eq!(r[0]["source"], "argument 3", "{r:?}");
+}
+
+#[test]
+fn environment_variables_stand_for_flags() {
+    let z = zone();
+    let mut cmd = mxlookup();
+    cmd.env("MXLOOKUP_NAMESERVER", z.addr.to_string())
+        .env("MXLOOKUP_FORMAT", "ndjson")
+        .env("MXLOOKUP_CONCURRENCY", "4")
+        .args(["multi.test", "null.test"]);
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r = by_domain(&ndjson(&out));
+    assert_eq!(status(&r, "null.test"), "null_mx");
+    // A flag wins over its variable.
+    let mut cmd = mxlookup();
+    cmd.env("MXLOOKUP_NAMESERVER", "127.0.0.1:1")
+        .env("MXLOOKUP_FORMAT", "csv")
+        .args(["-n", &z.addr.to_string(), "--format", "ndjson", "null.test"]);
+    let out = cmd.output().unwrap();
+    assert_eq!(ndjson(&out)[0]["status"], "null_mx", "{}", stderr(&out));
+    let mut cmd = mxlookup();
+    cmd.env("MXLOOKUP_CONCURRENCY", "many").arg("null.test");
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("many"), "{}", stderr(&out));
+    // CLICOLOR_FORCE colours the table even into a pipe; NO_COLOR wins.
+    let table = |vars: &[(&str, &str)]| {
+        let mut cmd = mxlookup();
+        cmd.args(["-n", &z.addr.to_string(), "multi.test"]);
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        String::from_utf8(cmd.output().unwrap().stdout).unwrap()
+    };
+    assert!(!table(&[]).contains('\x1b'));
+    assert!(table(&[("CLICOLOR_FORCE", "1")]).contains('\x1b'));
+    assert!(!table(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\x1b'));
+}

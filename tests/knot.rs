@@ -386,6 +386,9 @@ fn unbound_in_front_of_knot_gives_the_same_answers_and_follows_the_delegation() 
     }
 }
 
+/// A problem's code and the exchange it is about.
+type Problem = (&'static str, Option<&'static str>);
+
 /// The audit through Unbound in front of Knot: exchanges in another zone,
 /// across a delegation, behind an alias, in a zone that fails to load, in
 /// a CNAME loop; null MX shapes; implicit MX; special addresses.
@@ -398,7 +401,7 @@ fn the_audit_through_unbound_in_front_of_knot_finds_every_problem() {
         .collect();
     let unbound = Unbound::start(&stubs, "");
     let addr = unbound.addr.to_string();
-    let want: Vec<(&str, Vec<(&str, Option<&str>)>)> = vec![
+    let want: Vec<(&str, Vec<Problem>)> = vec![
         ("good.interop.test", vec![]),
         ("mail.child.interop.test", vec![]),
         ("cnout.interop.test", vec![]),

@@ -410,17 +410,10 @@ fn invisible_and_bidi_characters_in_input_never_reach_the_terminal_raw() {
 fn csv_cells_that_look_like_formulas_are_made_inert() {
     let z = slow_server();
     let out = run(
-        &[
-            "-n",
-            &z.addr.to_string(),
-            "--format",
-            "csv",
-            "=HYPERLINK(\"http://x\")",
-            "+cmd|' /C calc'!A0",
-            "@SUM(1+1)",
-            "good.example",
-        ],
-        None,
+        &["-n", &z.addr.to_string(), "--format", "csv"],
+        // From stdin: as arguments, `+x` and `@x` are dig's options and
+        // servers.
+        Some("=HYPERLINK(\"http://x\")\n+cmd|' /C calc'!A0\n@SUM(1+1)\ngood.example\n"),
     );
     let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();

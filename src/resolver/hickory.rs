@@ -9,7 +9,7 @@
 use super::answer::{Failure, FailureKind, Phase};
 use super::classify::{Step, Verdict, classify};
 use super::codec::{self, RecordType};
-use super::{Ask, Deadline, Settings, tcp};
+use super::{Ask, Deadline, Nameserver, Settings, tcp, tls};
 use crate::error::Error;
 use crate::name::{DomainName, escape_text};
 use futures_util::StreamExt;
@@ -23,6 +23,7 @@ use hickory_resolver::proto::op::{
 use hickory_resolver::proto::rr::{Name, RecordType as HType};
 use hickory_resolver::{NameServerPool, PoolContext, TlsConfig};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::time::{Instant, timeout_at};
 
@@ -31,21 +32,78 @@ pub struct HickoryResolver {
     timeout: Duration,
     retries: u32,
     servers: usize,
+    encrypted: Option<Encrypted>,
+}
+
+/// With DoT/DoH servers: until a first answer has come back, one query at
+/// a time, so that the lookups started together share the connection the
+/// first one opens rather than each opening its own (the pool connects
+/// per caller while it has no connection). And when connecting fails, why:
+/// the pool says only "no connections".
+struct Encrypted {
+    servers: Vec<(Nameserver, Arc<str>)>,
+    tls: Arc<rustls::ClientConfig>,
+    warm: AtomicBool,
+    gate: tokio::sync::Mutex<()>,
+    why: tokio::sync::OnceCell<String>,
+}
+
+impl Encrypted {
+    /// Why connecting fails: a handshake with each encrypted server, done
+    /// once per run.
+    async fn why(&self, timeout: Duration) -> &str {
+        self.why
+            .get_or_init(|| async {
+                let mut reasons = Vec::new();
+                for (server, name) in &self.servers {
+                    let h2 = matches!(server, Nameserver::Https(..));
+                    if let Err(e) =
+                        tls::handshake(server.addr(), name, self.tls.clone(), h2, timeout).await
+                    {
+                        reasons.push(format!("{server}: {e}"));
+                    }
+                }
+                reasons.join("; ")
+            })
+            .await
+    }
 }
 
 impl HickoryResolver {
     /// Build the pool. Needs a Tokio runtime to be running.
     pub fn new(settings: &Settings) -> Result<HickoryResolver, Error> {
-        let addrs = settings.servers()?;
-        let servers: Vec<NameServerConfig> = addrs
+        let wanted = settings.servers()?;
+        let servers: Vec<NameServerConfig> = wanted
             .iter()
-            .map(|addr| {
-                let mut s = NameServerConfig::udp_and_tcp(addr.ip());
+            .map(|server| {
+                let addr = server.addr();
+                // The certificate must name the server: --tls-name, or
+                // its address (an IP SAN).
+                let cert_name = || -> Arc<str> {
+                    Arc::from(
+                        settings
+                            .tls_name
+                            .clone()
+                            .unwrap_or_else(|| addr.ip().to_string()),
+                    )
+                };
+                let mut s = match server {
+                    Nameserver::Plain(_) => {
+                        let mut s = NameServerConfig::udp_and_tcp(addr.ip());
+                        if settings.tcp_only {
+                            s.connections.retain(|c| c.protocol == ProtocolConfig::Tcp);
+                        }
+                        s
+                    }
+                    Nameserver::Tls(_) => NameServerConfig::tls(addr.ip(), cert_name()),
+                    Nameserver::Https(_, path) => NameServerConfig::https(
+                        addr.ip(),
+                        cert_name(),
+                        Some(Arc::from(path.as_str())),
+                    ),
+                };
                 for c in &mut s.connections {
                     c.port = addr.port();
-                }
-                if settings.tcp_only {
-                    s.connections.retain(|c| c.protocol == ProtocolConfig::Tcp);
                 }
                 s
             })
@@ -61,7 +119,26 @@ impl HickoryResolver {
         // or the pool answers "busy" instead of asking.
         opts.max_active_requests = settings.concurrency.max(32);
         opts.num_concurrent_reqs = 1;
-        let tls = TlsConfig::new().map_err(|e| Error::ResolverConfig(e.to_string()))?;
+        let mut tls = TlsConfig::new().map_err(|e| Error::ResolverConfig(e.to_string()))?;
+        tls.config = tls::client_config(settings.ca_file.as_deref())?;
+        let encrypted: Vec<(Nameserver, Arc<str>)> = wanted
+            .iter()
+            .filter(|s| s.is_encrypted())
+            .map(|s| {
+                let name = settings
+                    .tls_name
+                    .clone()
+                    .unwrap_or_else(|| s.addr().ip().to_string());
+                (s.clone(), Arc::from(name))
+            })
+            .collect();
+        let encrypted = (!encrypted.is_empty()).then(|| Encrypted {
+            servers: encrypted,
+            tls: Arc::new(tls.config.clone()),
+            warm: AtomicBool::new(false),
+            gate: tokio::sync::Mutex::new(()),
+            why: tokio::sync::OnceCell::new(),
+        });
         let cx = Arc::new(PoolContext::new(opts, tls));
         let servers_len = servers.len();
         let pool = NameServerPool::from_config(servers, cx, TokioRuntimeProvider::default());
@@ -70,6 +147,7 @@ impl HickoryResolver {
             timeout: settings.timeout,
             retries: settings.retries,
             servers: servers_len,
+            encrypted,
         })
     }
 }
@@ -106,16 +184,48 @@ impl Ask for HickoryResolver {
             let request =
                 DnsRequest::from_query(Query::query(qname.clone(), HType::from(qtype.0)), options);
             let until = deadline.cap(now + self.timeout);
+            let cold = self
+                .encrypted
+                .as_ref()
+                .filter(|e| !e.warm.load(Ordering::Acquire));
+            let gate = match cold {
+                Some(e) => match timeout_at(until, e.gate.lock()).await {
+                    Ok(g) => Some(g),
+                    Err(_) => return Err(last.unwrap_or_else(Failure::timeout)),
+                },
+                None => None,
+            };
             let reply = match timeout_at(until, self.pool.send(request).next()).await {
                 Err(_) => return Err(last.unwrap_or_else(Failure::timeout)),
                 Ok(None) => Err(NetError::Message("no response")),
                 Ok(Some(r)) => r,
             };
+            let answered = match &reply {
+                Ok(_) => true,
+                Err(e) => !matches!(
+                    e,
+                    NetError::NoConnections
+                        | NetError::Io(_)
+                        | NetError::Timeout
+                        | NetError::Message(_)
+                ),
+            };
+            if let (Some(e), true) = (&self.encrypted, answered) {
+                e.warm.store(true, Ordering::Release);
+            }
+            let no_connection = matches!(reply, Err(NetError::NoConnections | NetError::Io(_)));
+            drop(gate);
             let verdict = match reply {
                 Ok(response) => classify(&query, response.as_buffer()),
                 Err(e) => match verdict_of_error(&query, &qname, qtype, e) {
                     Ok(v) => v,
-                    Err(f) => {
+                    Err(mut f) => {
+                        if let (Some(e), true) = (&self.encrypted, no_connection) {
+                            let why = e.why(self.timeout.min(Duration::from_secs(5))).await;
+                            if !why.is_empty() {
+                                f.message = escape_text(&format!("{}: {why}", tcp::CONNECTION));
+                            }
+                        }
                         // No answer at all: worth another attempt while the
                         // deadline allows, at a gentle pace.
                         last = Some(f);

@@ -21,10 +21,12 @@ pub mod classify;
 pub mod codec;
 pub mod control;
 mod hickory;
+pub mod nameserver;
 mod recv;
 pub mod server;
 mod system;
 pub mod tcp;
+mod tls;
 pub mod udp;
 mod wire;
 
@@ -32,6 +34,7 @@ pub use answer::{Answer, Failure, FailureKind, Phase, Rdata};
 pub use classify::{Step, Verdict, classify};
 pub use codec::RecordType;
 pub use hickory::HickoryResolver;
+pub use nameserver::Nameserver;
 pub use server::Stats as ServerStats;
 pub use wire::WireResolver;
 
@@ -183,6 +186,9 @@ impl AnyResolver {
     /// Build the engine. Needs a Tokio runtime.
     pub fn new(engine: Engine, settings: &Settings) -> Result<AnyResolver, Error> {
         Ok(match engine {
+            Engine::Auto if settings.encrypted() => {
+                AnyResolver::Hickory(Box::new(HickoryResolver::new(settings)?))
+            }
             Engine::Auto | Engine::Wire => AnyResolver::Wire(WireResolver::new(settings)?),
             Engine::Hickory => AnyResolver::Hickory(Box::new(HickoryResolver::new(settings)?)),
         })
@@ -225,7 +231,12 @@ impl Resolver for HickoryResolver {
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// Servers to ask; empty means the system's resolver configuration.
-    pub nameservers: Vec<SocketAddr>,
+    pub nameservers: Vec<Nameserver>,
+    /// The name a DoT/DoH server's certificate must hold [default: its
+    /// address].
+    pub tls_name: Option<String>,
+    /// Trust the CAs in this PEM file instead of the built-in roots.
+    pub ca_file: Option<std::path::PathBuf>,
     /// Query over TCP only.
     pub tcp_only: bool,
     /// The most one lookup may take from its first send, retries and
@@ -242,6 +253,8 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             nameservers: Vec::new(),
+            tls_name: None,
+            ca_file: None,
             tcp_only: false,
             timeout: Duration::from_secs(5),
             retries: 2,
@@ -253,11 +266,34 @@ impl Default for Settings {
 impl Settings {
     /// The servers to ask: as given, or from the system's configuration
     /// (read once, here).
-    pub fn servers(&self) -> Result<Vec<SocketAddr>, Error> {
+    pub fn servers(&self) -> Result<Vec<Nameserver>, Error> {
         if self.nameservers.is_empty() {
-            system::nameservers()
+            Ok(system::nameservers()?
+                .into_iter()
+                .map(Nameserver::Plain)
+                .collect())
         } else {
             Ok(self.nameservers.clone())
         }
+    }
+
+    /// The servers as plain addresses, for the wire engine, which speaks
+    /// only plain DNS.
+    pub fn plain_servers(&self) -> Result<Vec<SocketAddr>, Error> {
+        self.servers()?
+            .into_iter()
+            .map(|s| match s {
+                Nameserver::Plain(a) => Ok(a),
+                other => Err(Error::Server(format!(
+                    "{other}: the wire engine speaks plain DNS (UDP and TCP); \
+                     DoT and DoH need --engine hickory (--engine auto picks it)"
+                ))),
+            })
+            .collect()
+    }
+
+    /// Any DoT or DoH server among those given.
+    pub fn encrypted(&self) -> bool {
+        self.nameservers.iter().any(Nameserver::is_encrypted)
     }
 }

@@ -77,7 +77,7 @@ impl WireResolver {
     /// Open the sockets and start their receive tasks. Needs a Tokio
     /// runtime.
     pub fn new(settings: &Settings) -> Result<WireResolver, Error> {
-        let addrs = settings.servers()?;
+        let addrs = settings.plain_servers()?;
         let sockets = if settings.tcp_only {
             0
         } else {

@@ -708,15 +708,29 @@ impl Drop for Knot {
 
 /// An Unbound recursive resolver on a free loopback port, answering from
 /// the zones of `stubs` (zone, server): the resolver users actually query.
+/// With [`Unbound::start_encrypted`], also DNS over TLS and over HTTPS.
 /// Stopped when dropped.
 pub struct Unbound {
     pub addr: SocketAddr,
+    /// DNS over TLS, when started with certificates.
+    pub tls: Option<SocketAddr>,
+    /// DNS over HTTPS (path /dns-query), when started with certificates.
+    pub https: Option<SocketAddr>,
     child: std::process::Child,
     _dir: tempfile::TempDir,
 }
 
 impl Unbound {
     pub fn start(stubs: &[(&str, SocketAddr)], extra: &str) -> Unbound {
+        Self::start_with(stubs, extra, None)
+    }
+
+    /// Also serving DoT and DoH with the certificate of `certs`.
+    pub fn start_encrypted(stubs: &[(&str, SocketAddr)], certs: &TestCa) -> Unbound {
+        Self::start_with(stubs, "", Some(certs))
+    }
+
+    fn start_with(stubs: &[(&str, SocketAddr)], extra: &str, certs: Option<&TestCa>) -> Unbound {
         let unbound = program(&["unbound"], "unbound");
         let ip = IpAddr::from([127, 0, 0, 1]);
         for _ in 0..20 {
@@ -724,13 +738,29 @@ impl Unbound {
             let d = dir.path().display().to_string();
             let port = free_port(ip);
             let mut conf = format!(
-                "server:\n    interface: 127.0.0.1\n    port: {port}\n    do-ip6: no\n\
+                "server:\n    interface: 127.0.0.1@{port}\n    do-ip6: no\n\
                  \x20   do-not-query-localhost: no\n    username: \"\"\n    chroot: \"\"\n\
                  \x20   directory: \"{d}\"\n    pidfile: \"{d}/unbound.pid\"\n    use-syslog: no\n\
                  \x20   logfile: \"\"\n    verbosity: 0\n    module-config: \"iterator\"\n\
                  \x20   access-control: 127.0.0.0/8 allow\n    num-threads: 1\n\
                  \x20   local-zone: \"test.\" nodefault\n{extra}"
             );
+            let (mut tls, mut https) = (None, None);
+            if let Some(c) = certs {
+                let (t, h) = (free_port(ip), free_port(ip));
+                if t == h || t == port || h == port {
+                    continue;
+                }
+                conf.push_str(&format!(
+                    "    interface: 127.0.0.1@{t}\n    interface: 127.0.0.1@{h}\n\
+                     \x20   tls-port: {t}\n    https-port: {h}\n\
+                     \x20   tls-service-key: \"{}\"\n    tls-service-pem: \"{}\"\n\
+                     \x20   http-endpoint: \"/dns-query\"\n    incoming-num-tcp: 100\n",
+                    c.key, c.cert
+                ));
+                tls = Some(SocketAddr::new(ip, t));
+                https = Some(SocketAddr::new(ip, h));
+            }
             for (zone, server) in stubs {
                 conf.push_str(&format!(
                     "stub-zone:\n    name: \"{zone}\"\n    stub-addr: {}@{}\n",
@@ -744,12 +774,91 @@ impl Unbound {
             if let Some(child) = start_daemon(&unbound, &["-d", "-c", &path], addr) {
                 return Unbound {
                     addr,
+                    tls,
+                    https,
                     child,
                     _dir: dir,
                 };
             }
         }
         panic!("unbound did not start on any port");
+    }
+}
+
+/// A certificate authority made for one test, and a server certificate it
+/// signed for 127.0.0.1 and `dns.test`: PEM files in a directory of their
+/// own.
+pub struct TestCa {
+    pub ca: String,
+    pub cert: String,
+    pub key: String,
+    _dir: tempfile::TempDir,
+}
+
+impl TestCa {
+    pub fn new() -> TestCa {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+        let dir = tempfile::tempdir().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "mxlookup test CA");
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+        let key = KeyPair::generate().unwrap();
+        let params =
+            CertificateParams::new(vec!["dns.test".to_string(), "127.0.0.1".to_string()]).unwrap();
+        let cert = params.signed_by(&key, &ca).unwrap();
+        let write = |name: &str, text: String| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path.display().to_string()
+        };
+        TestCa {
+            ca: write("ca.pem", ca.pem()),
+            cert: write("cert.pem", cert.pem()),
+            key: write("key.pem", key.serialize_pem()),
+            _dir: dir,
+        }
+    }
+}
+
+/// A TCP relay in front of `upstream` that counts the connections made
+/// through it (to see that connections are reused). Stopped when dropped.
+pub struct TcpCounter {
+    pub addr: SocketAddr,
+    pub connections: Arc<AtomicUsize>,
+    _stop: oneshot::Sender<()>,
+}
+
+impl TcpCounter {
+    pub fn start(upstream: SocketAddr) -> TcpCounter {
+        let connections = Arc::new(AtomicUsize::new(0));
+        let count = connections.clone();
+        let (addr, stop) = spawn_server(move |_udp, tcp, stop| async move {
+            let relay = async move {
+                loop {
+                    let Ok((mut client, _)) = tcp.accept().await else {
+                        return;
+                    };
+                    count.fetch_add(1, Ordering::SeqCst);
+                    tokio::spawn(async move {
+                        if let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await {
+                            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                        }
+                    });
+                }
+            };
+            tokio::select! {
+                _ = stop => {}
+                _ = relay => {}
+            }
+        });
+        TcpCounter {
+            addr,
+            connections,
+            _stop: stop,
+        }
     }
 }
 

@@ -1,0 +1,178 @@
+//! Where to send questions, as the user wrote it: plain DNS (UDP, and TCP
+//! for truncated answers or `--tcp`) at `IP[:PORT]`, DNS over TLS at
+//! `tls://IP[:PORT]` (RFC 7858, port 853), DNS over HTTPS at
+//! `https://IP[:PORT][/PATH]` (RFC 8484, port 443, path `/dns-query`).
+//! Addresses only: a nameserver named by a host name would need a resolver
+//! to find the resolver. The certificate name is the address unless
+//! `--tls-name` says otherwise.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+
+/// The path of a DoH endpoint when none is given (RFC 8484 §4.1 example).
+pub const DOH_PATH: &str = "/dns-query";
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Nameserver {
+    /// UDP, with TCP for truncated answers (or only TCP with `--tcp`).
+    Plain(SocketAddr),
+    /// DNS over TLS.
+    Tls(SocketAddr),
+    /// DNS over HTTPS (HTTP/2): the address and the path.
+    Https(SocketAddr, String),
+}
+
+impl Nameserver {
+    pub fn addr(&self) -> SocketAddr {
+        match self {
+            Nameserver::Plain(a) | Nameserver::Tls(a) | Nameserver::Https(a, _) => *a,
+        }
+    }
+
+    /// Encrypted: only the hickory engine speaks it.
+    pub fn is_encrypted(&self) -> bool {
+        !matches!(self, Nameserver::Plain(_))
+    }
+}
+
+impl From<SocketAddr> for Nameserver {
+    fn from(a: SocketAddr) -> Nameserver {
+        Nameserver::Plain(a)
+    }
+}
+
+impl fmt::Display for Nameserver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Nameserver::Plain(a) => write!(f, "{a}"),
+            Nameserver::Tls(a) => write!(f, "tls://{a}"),
+            Nameserver::Https(a, path) => write!(f, "https://{a}{path}"),
+        }
+    }
+}
+
+/// `IP`, `[IPv6]` or either with `:PORT`: the address, or the port
+/// defaulted.
+fn address(s: &str, whole: &str, default_port: u16) -> Result<SocketAddr, String> {
+    let addr = match s.parse::<SocketAddr>() {
+        Ok(addr) => addr,
+        Err(_) => {
+            let bare = s
+                .strip_prefix('[')
+                .and_then(|x| x.strip_suffix(']'))
+                .unwrap_or(s);
+            let ip = bare.parse::<IpAddr>().map_err(|_| {
+                if bare.chars().any(|c| c.is_ascii_alphabetic()) && !bare.contains(':') {
+                    format!(
+                        "'{whole}': a nameserver is given by its address (IP, IP:PORT, [IPv6]:PORT); \
+                         for TLS, set the certificate's name with --tls-name"
+                    )
+                } else {
+                    format!("'{whole}' is not IP, IP:PORT or [IPv6]:PORT")
+                }
+            })?;
+            SocketAddr::new(ip, default_port)
+        }
+    };
+    if addr.port() == 0 {
+        return Err(format!(
+            "'{whole}': port 0 is not a port a nameserver can listen on"
+        ));
+    }
+    if addr.ip().is_unspecified() {
+        return Err(format!(
+            "'{whole}': the unspecified address is not a nameserver"
+        ));
+    }
+    Ok(addr)
+}
+
+impl FromStr for Nameserver {
+    type Err = String;
+
+    /// `IP[:PORT]`, `udp://IP[:PORT]`, `tls://IP[:PORT]`,
+    /// `https://IP[:PORT][/PATH]`. Port 0 and the unspecified address are
+    /// refused: nothing can answer from them.
+    fn from_str(s: &str) -> Result<Nameserver, String> {
+        let lower = s.to_ascii_lowercase();
+        if let Some(rest) = lower.strip_prefix("https://").map(|_| &s[8..]) {
+            let (host, path) = match rest.find('/') {
+                Some(i) => (&rest[..i], &rest[i..]),
+                None => (rest, DOH_PATH),
+            };
+            if path.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                return Err(format!("'{s}': the path must be printable, without spaces"));
+            }
+            return Ok(Nameserver::Https(address(host, s, 443)?, path.to_string()));
+        }
+        if let Some(rest) = lower.strip_prefix("tls://").map(|_| &s[6..]) {
+            return Ok(Nameserver::Tls(address(
+                rest.trim_end_matches('/'),
+                s,
+                853,
+            )?));
+        }
+        if let Some(rest) = lower.strip_prefix("udp://").map(|_| &s[6..]) {
+            return Ok(Nameserver::Plain(address(
+                rest.trim_end_matches('/'),
+                s,
+                53,
+            )?));
+        }
+        if let Some((scheme, _)) = s.split_once("://") {
+            return Err(format!(
+                "'{s}': '{scheme}://' is not a transport mxlookup speaks (udp://, tls://, https://)"
+            ));
+        }
+        Ok(Nameserver::Plain(address(s, s, 53)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ns(s: &str) -> Nameserver {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn every_form() {
+        let a = |s: &str| s.parse::<SocketAddr>().unwrap();
+        assert_eq!(ns("127.0.0.1"), Nameserver::Plain(a("127.0.0.1:53")));
+        assert_eq!(ns("127.0.0.1:5353"), Nameserver::Plain(a("127.0.0.1:5353")));
+        assert_eq!(ns("[::1]:5353"), Nameserver::Plain(a("[::1]:5353")));
+        assert_eq!(ns("::1"), Nameserver::Plain(a("[::1]:53")));
+        assert_eq!(ns("[::1]"), Nameserver::Plain(a("[::1]:53")));
+        assert_eq!(ns("udp://127.0.0.1"), Nameserver::Plain(a("127.0.0.1:53")));
+        assert_eq!(ns("tls://127.0.0.1"), Nameserver::Tls(a("127.0.0.1:853")));
+        assert_eq!(ns("TLS://[::1]:8853"), Nameserver::Tls(a("[::1]:8853")));
+        assert_eq!(
+            ns("https://127.0.0.1"),
+            Nameserver::Https(a("127.0.0.1:443"), "/dns-query".into())
+        );
+        assert_eq!(
+            ns("https://[::1]:8443/q"),
+            Nameserver::Https(a("[::1]:8443"), "/q".into())
+        );
+        assert_eq!(
+            ns("https://[::1]:8443/q").to_string(),
+            "https://[::1]:8443/q"
+        );
+        assert_eq!(ns("tls://127.0.0.1").to_string(), "tls://127.0.0.1:853");
+    }
+
+    #[test]
+    fn what_is_refused_says_why() {
+        let err = |s: &str| s.parse::<Nameserver>().unwrap_err();
+        assert!(err("dns.example").contains("by its address"));
+        assert!(err("tls://dns.example").contains("--tls-name"));
+        assert!(err("127.0.0.1:0").contains("port 0"));
+        assert!(err("tls://127.0.0.1:0").contains("port 0"));
+        assert!(err("0.0.0.0").contains("unspecified"));
+        assert!(err("quic://127.0.0.1").contains("'quic://' is not a transport"));
+        assert!(err("300.1.1.1").contains("is not IP"));
+        assert!(err("https://127.0.0.1/a b").contains("printable"));
+    }
+}

@@ -1,0 +1,78 @@
+//! The TLS client configuration for DoT and DoH: rustls with the ring
+//! provider, trusting the built-in Mozilla roots (webpki-roots), or with
+//! `--ca-file` only the CAs in that file (as curl's `--cacert`), for
+//! servers with a private CA.
+
+use crate::error::Error;
+use crate::name::escape_text;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use rustls::{ClientConfig, RootCertStore};
+use std::path::Path;
+use std::sync::Arc;
+
+pub fn client_config(ca_file: Option<&Path>) -> Result<ClientConfig, Error> {
+    let mut roots = RootCertStore::empty();
+    match ca_file {
+        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        Some(path) => {
+            let shown = escape_text(&path.display().to_string());
+            let fail = |why: String| Error::Server(format!("--ca-file {shown}: {why}"));
+            let pem = std::fs::read(path).map_err(|e| fail(format!("cannot read it: {e}")))?;
+            let mut found = 0;
+            for cert in CertificateDer::pem_slice_iter(&pem) {
+                let cert = cert.map_err(|e| fail(format!("not a PEM certificate: {e}")))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| fail(format!("a certificate rustls cannot use: {e}")))?;
+                found += 1;
+            }
+            if found == 0 {
+                return Err(fail(
+                    "no PEM certificate in it (-----BEGIN CERTIFICATE-----)".into(),
+                ));
+            }
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Server(format!("TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(config)
+}
+
+/// A TLS handshake with `addr` as `name`, as DoT (or with `h2`, DoH) would
+/// do it: to say why connecting fails.
+pub async fn handshake(
+    addr: std::net::SocketAddr,
+    name: &str,
+    config: Arc<ClientConfig>,
+    h2: bool,
+    timeout: std::time::Duration,
+) -> Result<(), String> {
+    use rustls::pki_types::ServerName;
+    let server_name = ServerName::try_from(name.to_string())
+        .map_err(|e| format!("'{name}' is not a name for TLS: {e}"))?;
+    let config = if h2 {
+        let mut c = (*config).clone();
+        c.alpn_protocols = vec![b"h2".to_vec()];
+        Arc::new(c)
+    } else {
+        config
+    };
+    let connect = async {
+        let tcp = tokio::net::TcpStream::connect(addr)
+            .await
+            .map_err(|e| format!("cannot connect: {e}"))?;
+        tokio_rustls::TlsConnector::from(config)
+            .connect(server_name, tcp)
+            .await
+            .map_err(|e| format!("TLS handshake failed: {e}"))?;
+        Ok(())
+    };
+    tokio::time::timeout(timeout, connect)
+        .await
+        .unwrap_or_else(|_| Err("the TLS handshake timed out".into()))
+}
