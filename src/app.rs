@@ -13,7 +13,7 @@ use crate::exit;
 use crate::input::{Entries, Entry};
 use crate::limiter::Limiter;
 use crate::outcome::Outcome;
-use crate::report::{self, Counts, Sink, Style};
+use crate::report::{self, Counts, Sink};
 use crate::resolver::{AnyResolver, Resolver, ServerStats};
 use crate::ui::Ui;
 use std::io;
@@ -35,7 +35,8 @@ pub struct RunReport {
 }
 
 pub fn run(config: Config) -> Result<RunReport, Error> {
-    let ui = Ui::new(config.progress, config.quiet);
+    let output = config.output.clone();
+    let ui = Ui::new(output.progress, output.quiet);
     ensure_file_limit(config.settings.concurrency)?;
     let args_total: Option<u64> = config
         .sources
@@ -64,16 +65,13 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
     }
 
     let held = Arc::new(AtomicUsize::new(0));
-    let style = Style {
-        color: config.color,
-        flush_lines: config.flush_lines,
-        width: config.width,
-        audit: config.audit || !config.expect.is_empty(),
-        changes: config.baseline.is_some(),
-    };
-    let sink = report::sink(config.format, io::stdout(), style, held.clone());
+    let style = output.style(
+        config.audit || !config.expect.is_empty(),
+        config.baseline.is_some(),
+    );
+    let sink = report::sink(output.format, io::stdout(), style, held.clone());
     // Only the in-order formats hold results back.
-    let held = if config.format.in_order() {
+    let held = if output.format.in_order() {
         held
     } else {
         Arc::default()
@@ -81,7 +79,7 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
     let (result_tx, result_rx) = mpsc::channel::<Vec<Settled>>(8);
     let writer = {
         let ui = ui.clone();
-        let suspend = config.flush_lines && config.progress;
+        let suspend = output.flush_lines && output.progress;
         let baseline = config.baseline;
         std::thread::Builder::new()
             .name("mxlookup-output".into())
@@ -195,7 +193,7 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
     summary(&ui, &counts, duplicates, &servers, &notes, finish);
     let signal = signal.load(Ordering::Relaxed);
     Ok(RunReport {
-        exit_code: exit::for_run(&counts, config.require_mx, finish, signal),
+        exit_code: exit::for_run(&counts, output.require_mx, finish, signal),
         counts,
         duplicates,
         finish,

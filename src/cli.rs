@@ -5,7 +5,7 @@
 
 use crate::report::Format;
 use crate::resolver::{Engine, MAX_TIMEOUT, Nameserver};
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ use std::time::Duration;
     name = "mxlookup",
     version,
     max_term_width = 100,
+    args_conflicts_with_subcommands = true,
     about = "Where does mail for these domains go? Concurrent MX lookups, one result per domain.",
     after_help = "Exit status: 0 every domain got a definite answer (ok, null_mx, no_mx, nxdomain); \
 1 at least one did not (servfail, refused, timeout, error, invalid), or with --require-mx any domain \
@@ -77,21 +78,8 @@ pub struct Cli {
     #[arg(long)]
     pub keep_duplicates: bool,
 
-    /// Output format
-    #[arg(long, value_enum, default_value_t = FormatArg::Table, env = "MXLOOKUP_FORMAT")]
-    pub format: FormatArg,
-
-    /// Same as --format json
-    #[arg(short = 'J', long, conflicts_with = "format")]
-    pub json: bool,
-
-    /// Colour in the table: auto (only on a terminal; not with NO_COLOR, CLICOLOR=0 or TERM=dumb; always with CLICOLOR_FORCE), always, never
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-
-    /// Exit 1 unless every domain has MX records (status ok)
-    #[arg(long)]
-    pub require_mx: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 
     /// Also look up every exchange's addresses (each once per run) and report what would stop mail: no_route, dangling_exchange, invalid_null_mx, unresolved_exchange (exit 1); implicit_mx, cname_target, ip_literal_target, special_address (warnings)
     #[arg(long)]
@@ -109,9 +97,55 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<std::path::PathBuf>,
 
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// How results are written: shared by a run and `mxlookup report`.
+#[derive(Args, Debug, Clone)]
+pub struct OutputArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = FormatArg::Table, env = "MXLOOKUP_FORMAT")]
+    pub format: FormatArg,
+
+    /// Same as --format json
+    #[arg(short = 'J', long, conflicts_with = "format")]
+    pub json: bool,
+
+    /// Colour in the table: auto (only on a terminal; not with NO_COLOR, CLICOLOR=0 or TERM=dumb; always with CLICOLOR_FORCE), always, never
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Exit 1 unless every domain has MX records (status ok)
+    #[arg(long)]
+    pub require_mx: bool,
+
     /// Nothing on stderr but errors (no progress, no summary)
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Write saved runs (mxlookup's NDJSON or JSON output: one file, or the shards of one job) in any format, in input order, with one summary and the exit status the whole job would have had
+    Report(ReportArgs),
+    /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff: mxlookup man | man -l -)
+    Man,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Files written by mxlookup --format ndjson or json; `-` reads stdin
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<std::path::PathBuf>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -3,7 +3,7 @@
 
 use crate::audit::Expectation;
 use crate::audit::baseline::Baseline;
-use crate::cli::{Cli, ColorChoice, FormatArg, RECORD_TYPES};
+use crate::cli::{Cli, ColorChoice, OutputArgs, RECORD_TYPES};
 use crate::error::Error;
 use crate::input::{Shard, Source};
 use crate::name::escape_text;
@@ -21,18 +21,8 @@ pub struct Config {
     pub keep_duplicates: bool,
     /// Queries started per second; `None` for unlimited.
     pub rate: Option<f64>,
-    pub format: Format,
-    /// Colour the table.
-    pub color: bool,
-    pub require_mx: bool,
-    /// Draw a progress line on stderr (it is a terminal).
-    pub progress: bool,
-    /// Nothing on stderr but errors.
-    pub quiet: bool,
-    /// Flush stdout after every result (it is a terminal).
-    pub flush_lines: bool,
-    /// The terminal's width, when stdout is one.
-    pub width: Option<usize>,
+    /// How results are written.
+    pub output: Output,
     /// Look up the exchanges' addresses and report problems.
     pub audit: bool,
     /// Where mail must go.
@@ -51,11 +41,7 @@ impl Config {
         let mut args = Vec::new();
         let mut first = 1;
         let mut nameservers = cli.nameservers;
-        let mut format = if cli.json {
-            FormatArg::Json
-        } else {
-            cli.format
-        };
+        let mut output = Output::from_args(&cli.output);
         let mut tcp = cli.tcp;
         for (i, arg) in cli.domains.into_iter().enumerate() {
             let habit = arg
@@ -77,7 +63,7 @@ impl Config {
                 None => sources.push(Source::Stdin),
                 Some(Habit::Server(s)) => nameservers.push(s),
                 Some(Habit::Type) => {}
-                Some(Habit::Short) => format = FormatArg::Plain,
+                Some(Habit::Short) => output.format = Format::Plain,
                 Some(Habit::Tcp) => tcp = true,
             }
         }
@@ -93,11 +79,6 @@ impl Config {
             }
             sources.push(Source::Stdin);
         }
-        let stdout_is_terminal = std::io::stdout().is_terminal();
-        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-        let dumb = env("TERM").is_some_and(|t| t == "dumb");
-        let color = color_wanted(cli.color, stdout_is_terminal, env);
-        let width = stdout_is_terminal.then(terminal_width).flatten();
         let mut expect = cli
             .expect
             .iter()
@@ -134,13 +115,7 @@ impl Config {
             shard: cli.shard,
             keep_duplicates: cli.keep_duplicates,
             rate: cli.rate,
-            format: format.into(),
-            color,
-            require_mx: cli.require_mx,
-            progress: !cli.quiet && !dumb && std::io::stderr().is_terminal(),
-            quiet: cli.quiet,
-            flush_lines: stdout_is_terminal,
-            width,
+            output,
             audit: cli.audit,
             expect,
             baseline,
@@ -163,6 +138,55 @@ fn terminal_width() -> Option<usize> {
         }
     }
     None
+}
+
+/// How results are written, for a run and for `mxlookup report`.
+#[derive(Clone, Debug)]
+pub struct Output {
+    pub format: Format,
+    /// Colour the table.
+    pub color: bool,
+    pub require_mx: bool,
+    /// Draw a progress line on stderr (it is a terminal).
+    pub progress: bool,
+    /// Nothing on stderr but errors.
+    pub quiet: bool,
+    /// Flush stdout after every result (it is a terminal).
+    pub flush_lines: bool,
+    /// The terminal's width, when stdout is one.
+    pub width: Option<usize>,
+}
+
+impl Output {
+    pub fn from_args(a: &OutputArgs) -> Output {
+        let stdout_is_terminal = std::io::stdout().is_terminal();
+        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+        let dumb = env("TERM").is_some_and(|t| t == "dumb");
+        Output {
+            format: if a.json {
+                Format::Json
+            } else {
+                a.format.into()
+            },
+            color: color_wanted(a.color, stdout_is_terminal, env),
+            require_mx: a.require_mx,
+            progress: !a.quiet && !dumb && std::io::stderr().is_terminal(),
+            quiet: a.quiet,
+            flush_lines: stdout_is_terminal,
+            width: stdout_is_terminal.then(terminal_width).flatten(),
+        }
+    }
+
+    /// The sinks' style.
+    pub fn style(&self, audit: bool, changes: bool) -> crate::report::Style {
+        crate::report::Style {
+            color: self.color,
+            flush_lines: self.flush_lines,
+            width: self.width,
+            audit,
+            changes,
+        }
+    }
 }
 
 /// Whether the table is coloured. `--color auto`: NO_COLOR (no-color.org)

@@ -44,6 +44,10 @@ pub enum Error {
     #[error("{0}")]
     Server(String),
 
+    /// A saved run (`mxlookup report`) that is not mxlookup's output.
+    #[error("{0}")]
+    Saved(String),
+
     #[error("--expect: {0}")]
     Expect(String),
 

@@ -6,7 +6,8 @@
 //! answers; the only module that knows hickory), [`engine`] (permit, work,
 //! settle), [`audit`] (what delivery would use, and its problems),
 //! [`report`] (sinks and summary), [`ui`] (stderr) and [`exit`] (the exit
-//! status). [`lookup_all`] is the whole pipeline as one call.
+//! status). [`lookup_all`] is the whole pipeline as one call. [`merge`] is
+//! `mxlookup report`: saved runs written again.
 
 pub mod app;
 pub mod audit;
@@ -17,6 +18,7 @@ pub mod error;
 pub mod exit;
 pub mod input;
 pub mod limiter;
+pub mod merge;
 pub mod name;
 pub mod outcome;
 pub mod report;

@@ -1,21 +1,57 @@
 //! The `mxlookup` binary: parse flags, build the configuration, run, print
-//! the one fatal error if there is one, and return the exit status.
+//! the one fatal error if there is one, and return the exit status. Also
+//! the commands `report` (saved runs written again), `completions` and
+//! `man`.
 
-use clap::Parser;
-use mxlookup::{app, cli::Cli, config::Config, exit};
+use clap::{CommandFactory, Parser};
+use mxlookup::cli::{Cli, Command};
+use mxlookup::config::{Config, Output};
+use mxlookup::{app, exit, merge};
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = Config::from_cli(cli).and_then(app::run);
+    let mut cli = Cli::parse();
+    let result = match cli.command.take() {
+        None => Config::from_cli(cli)
+            .and_then(app::run)
+            .map(|report| report.exit_code),
+        Some(Command::Report(args)) => merge::run(&args.files, &Output::from_args(&args.output)),
+        Some(Command::Completions { shell }) => {
+            // Into memory first: the generator panics when a write fails.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "mxlookup", &mut script);
+            let mut out = io::stdout().lock();
+            Ok(finish(out.write_all(&script).and_then(|()| out.flush())))
+        }
+        Some(Command::Man) => {
+            let mut out = io::stdout().lock();
+            let written = clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .and_then(|()| out.flush());
+            Ok(finish(written))
+        }
+    };
     match result {
-        Ok(report) => ExitCode::from(report.exit_code),
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("mxlookup: {e}");
             ExitCode::from(exit::FATAL)
+        }
+    }
+}
+
+/// The exit status after writing a script or page: a closed pipe is fine.
+fn finish(written: io::Result<()>) -> u8 {
+    match written {
+        Ok(()) => exit::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => exit::SUCCESS,
+        Err(e) => {
+            eprintln!("mxlookup: writing output: {e}");
+            exit::FATAL
         }
     }
 }

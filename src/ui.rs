@@ -146,7 +146,7 @@ impl Ui {
         self.line(&report::summary(
             counts,
             duplicates,
-            self.inner.start.elapsed(),
+            Some(self.inner.start.elapsed()),
         ));
         if let Some(p) = report::problem_summary(counts) {
             self.line(&p);
@@ -164,6 +164,23 @@ impl Ui {
 
 /// What one nameserver's traffic came to, when there is something to say:
 /// resends, or pacing.
+impl Ui {
+    /// The summary of `mxlookup report`: counts and problems, no timing
+    /// (the lookups were done before).
+    pub fn report_summary(&self, counts: &Counts, notes: &[String]) {
+        if self.inner.quiet {
+            return;
+        }
+        self.line(&report::summary(counts, 0, None));
+        if let Some(p) = report::problem_summary(counts) {
+            self.line(&p);
+        }
+        for note in notes {
+            self.line(note);
+        }
+    }
+}
+
 fn server_line(label: &str, s: &ServerStats) -> Option<String> {
     if s.sent == 0 {
         return None;

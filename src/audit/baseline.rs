@@ -6,8 +6,8 @@
 //! baseline is held in memory (about 150 bytes per domain).
 
 use crate::engine::Settled;
-use crate::name::escape_text;
 use crate::outcome::Status;
+use crate::report::read::Records;
 use crate::report::record::Record;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -67,38 +67,8 @@ impl Baseline {
     /// An error names the line and what is wrong with it.
     pub fn parse(text: &str, source: &str) -> Result<Baseline, String> {
         let mut b = Baseline::default();
-        let trimmed = text.trim_start_matches('\u{feff}').trim_start();
-        if trimmed.starts_with('[') {
-            let records: Vec<Record<'_>> = serde_json::from_str(trimmed).map_err(|e| {
-                format!(
-                    "{source}:{}: not mxlookup's JSON output: {}",
-                    e.line(),
-                    escape_text(&e.to_string())
-                )
-            })?;
-            for r in records {
-                b.add(r);
-            }
-        } else {
-            for (i, line) in text.lines().enumerate() {
-                let line = line.trim_start_matches('\u{feff}').trim();
-                if line.is_empty() {
-                    continue;
-                }
-                let r = Record::parse(line).map_err(|e| {
-                    format!(
-                        "{source}:{}: not an mxlookup record: {}",
-                        i + 1,
-                        escape_text(&e)
-                    )
-                })?;
-                b.add(r);
-            }
-        }
-        if b.domains.is_empty() {
-            return Err(format!(
-                "{source}: no records: not mxlookup's JSON or NDJSON output"
-            ));
+        for (r, _) in Records::read(text.to_string(), source)?.iter() {
+            b.add(r);
         }
         Ok(b)
     }

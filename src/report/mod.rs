@@ -8,6 +8,7 @@
 mod csv;
 mod json;
 mod order;
+pub mod read;
 pub mod record;
 mod table;
 
@@ -174,7 +175,7 @@ impl Counts {
 }
 
 /// The one-line summary: counts per status, duplicates, time and rate.
-pub fn summary(counts: &Counts, duplicates: u64, elapsed: Duration) -> String {
+pub fn summary(counts: &Counts, duplicates: u64, elapsed: Option<Duration>) -> String {
     let total = counts.total();
     let mut line = format!("{total} domain{}", if total == 1 { "" } else { "s" });
     let parts: Vec<String> = Status::ALL
@@ -192,9 +193,11 @@ pub fn summary(counts: &Counts, duplicates: u64, elapsed: Duration) -> String {
             if duplicates == 1 { "" } else { "s" }
         );
     }
-    let secs = elapsed.as_secs_f64();
-    let rate = if secs > 0.0 { total as f64 / secs } else { 0.0 };
-    let _ = write!(line, " · {secs:.2}s · {rate:.0} lookups/s");
+    if let Some(elapsed) = elapsed {
+        let secs = elapsed.as_secs_f64();
+        let rate = if secs > 0.0 { total as f64 / secs } else { 0.0 };
+        let _ = write!(line, " · {secs:.2}s · {rate:.0} lookups/s");
+    }
     line
 }
 
@@ -297,7 +300,7 @@ pub(crate) mod tests {
         }
         assert_eq!(counts.total(), 7);
         assert_eq!(counts.failures(), 3);
-        let line = summary(&counts, 3, Duration::from_secs(2));
+        let line = summary(&counts, 3, Some(Duration::from_secs(2)));
         assert_eq!(
             line,
             "7 domains: 2 ok, 1 null_mx, 1 nxdomain, 1 timeout, 1 error, 1 invalid · 3 duplicates skipped · 2.00s · 4 lookups/s"

@@ -1,0 +1,131 @@
+//! `mxlookup report FILE...`: saved runs written again. Reads mxlookup's
+//! own NDJSON or JSON output (one file, or the shards of one job), puts the
+//! records back in input order (arguments first, then each input file in
+//! the order it first appears, by line), and writes them through the same
+//! sinks as a run, with one summary and the exit status the whole job
+//! would have had. A record given twice (the same domain from the same
+//! input line, in two files) is written once.
+//!
+//! Memory: the files' text, plus 40 bytes per record for the order; each
+//! record is read again as it is written.
+
+use crate::config::Output;
+use crate::engine::Finish;
+use crate::error::Error;
+use crate::exit;
+use crate::input::Origin;
+use crate::name::escape_text;
+use crate::report::read::{self, Records};
+use crate::report::{self, Counts};
+use crate::ui::Ui;
+use std::collections::HashMap;
+use std::io::{self, Read};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+
+/// Write the saved runs in `files`; the exit status.
+pub fn run(files: &[PathBuf], output: &Output) -> Result<u8, Error> {
+    let ui = Ui::new(false, output.quiet);
+    let mut loaded: Vec<(Arc<str>, Records)> = Vec::new();
+    for path in files {
+        let (shown, text) = if path.as_os_str() == "-" {
+            let mut text = String::new();
+            io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|source| Error::Read {
+                    source_name: "stdin".into(),
+                    source,
+                })?;
+            ("stdin".to_string(), text)
+        } else {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::Input {
+                path: path.clone(),
+                source,
+            })?;
+            (escape_text(&path.display().to_string()), text)
+        };
+        let records = Records::read(text, &shown).map_err(Error::Saved)?;
+        loaded.push((Arc::from(shown), records));
+    }
+
+    // The order: (source rank, line, domain, file, record). Arguments
+    // of different runs share their numbers: a record is the same as
+    // another only with the same domain too.
+    let mut ranks: HashMap<Arc<str>, u32> = HashMap::new();
+    ranks.insert(Arc::from("argument"), 0);
+    let mut order: Vec<(u32, u64, u64, u32, u32)> = Vec::new();
+    let (mut audit, mut changes) = (false, false);
+    for (f, (name, records)) in loaded.iter().enumerate() {
+        for (i, (r, line)) in records.iter().enumerate() {
+            let origin = origin_of(&r, name, line);
+            let next = ranks.len() as u32;
+            let rank = *ranks.entry(origin.source.clone()).or_insert(next);
+            let domain = crate::input::fnv1a64(r.domain.as_bytes());
+            order.push((rank, origin.line, domain, f as u32, i as u32));
+            audit |= r.problems.is_some();
+            changes |= r.changes.is_some();
+        }
+    }
+    order.sort_unstable();
+    let before = order.len();
+    order.dedup_by_key(|k| (k.0, k.1, k.2));
+    let repeated = before - order.len();
+    if repeated > 0 {
+        ui.note(&format!(
+            "{repeated} record{} of an input line already seen (the same file twice, or overlapping shards) written once",
+            if repeated == 1 { "" } else { "s" }
+        ));
+    }
+
+    let style = output.style(audit, changes);
+    let mut sink = report::sink(
+        output.format,
+        io::stdout(),
+        style,
+        Arc::new(AtomicUsize::new(0)),
+    );
+    let mut counts = Counts::default();
+    let written = (|| -> io::Result<()> {
+        for (seq, &(_, _, _, f, i)) in order.iter().enumerate() {
+            let (name, records) = &loaded[f as usize];
+            let (r, line) = records.get(i as usize);
+            let fallback = origin_of(&r, name, line);
+            let settled = read::settled(&r, seq as u64, fallback)
+                .map_err(|e| io::Error::other(format!("{name}:{line}: {e}")))?;
+            counts.record(&settled);
+            sink.settled(settled)?;
+        }
+        sink.finish()
+    })();
+    match written {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(exit::SUCCESS),
+        Err(e) if e.kind() == io::ErrorKind::Other => return Err(Error::Saved(e.to_string())),
+        Err(e) => return Err(Error::Output(e)),
+    }
+    let mut notes = Vec::new();
+    if changes {
+        notes.push(format!(
+            "baseline: {} domain{} changed, {} of them new",
+            counts.changed,
+            if counts.changed == 1 { "" } else { "s" },
+            counts.new
+        ));
+    }
+    ui.report_summary(&counts, &notes);
+    Ok(exit::for_run(
+        &counts,
+        output.require_mx,
+        Finish::Complete,
+        0,
+    ))
+}
+
+/// A record's origin, or where it sits in the saved file.
+fn origin_of(r: &crate::report::Record<'_>, file: &Arc<str>, line: u64) -> Origin {
+    read::origin(&r.source.to_string()).unwrap_or(Origin {
+        source: file.clone(),
+        line,
+    })
+}

@@ -1,0 +1,249 @@
+//! Reading mxlookup's own JSON and NDJSON output back, for `--baseline`
+//! and `mxlookup report`: one record per line (NDJSON as written; the JSON
+//! array as mxlookup writes it, one object per line), or any other JSON
+//! array of records (pretty-printed by jq, say), re-written one per line.
+//! Every record is checked on reading; an error names the file and line.
+
+use super::record::{MxRecord, Record};
+use crate::audit::{Exchange, Report};
+use crate::engine::Settled;
+use crate::input::{Entry, Origin};
+use crate::name::{DomainName, escape_text};
+use crate::outcome::{Outcome, Status};
+use crate::resolver::{Answer, Failure, FailureKind, Phase, Rdata};
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The records of one file, each a line of `text`.
+pub struct Records {
+    text: String,
+    /// Per record: its line in the file as given, and its bytes in `text`.
+    lines: Vec<(u64, Range<usize>)>,
+}
+
+impl Records {
+    /// Read and check `text`. `source` names the file in errors.
+    pub fn read(text: String, source: &str) -> Result<Records, String> {
+        let body = text.trim_start_matches('\u{feff}').trim_start();
+        let array = body.starts_with('[');
+        match Self::by_line(text, source) {
+            Ok(r) => Ok(r),
+            Err((text, e)) if array => Self::whole(&text, source).map_err(|e2| e2.unwrap_or(e)),
+            Err((_, e)) => Err(e),
+        }
+    }
+
+    /// One record per line; `[`, `]` and the commas between objects of
+    /// mxlookup's JSON array are skipped.
+    fn by_line(text: String, source: &str) -> Result<Records, (String, String)> {
+        let mut lines = Vec::new();
+        let mut error = None;
+        let mut offset = 0;
+        for (i, raw) in text.split_inclusive('\n').enumerate() {
+            let start = offset;
+            offset += raw.len();
+            let line = raw.trim_start_matches('\u{feff}');
+            let lead = raw.len() - line.trim_start().len();
+            let body = line.trim().trim_end_matches(',');
+            if body.is_empty() || matches!(body, "[" | "]" | "[]") {
+                continue;
+            }
+            let range = start + lead..start + lead + body.len();
+            if let Err(e) = Record::parse(&text[range.clone()]) {
+                error = Some(format!(
+                    "{source}:{}: not an mxlookup record: {}",
+                    i + 1,
+                    escape_text(&e)
+                ));
+                break;
+            }
+            lines.push((i as u64 + 1, range));
+        }
+        if let Some(e) = error {
+            return Err((text, e));
+        }
+        if lines.is_empty() {
+            return Err((
+                text,
+                format!("{source}: no records: not mxlookup's JSON or NDJSON output"),
+            ));
+        }
+        Ok(Records { text, lines })
+    }
+
+    /// Any JSON array of records, re-written one per line. `Err(None)`:
+    /// it is valid JSON, so the line-by-line error stands.
+    fn whole(text: &str, source: &str) -> Result<Records, Option<String>> {
+        let records: Vec<Record<'_>> = serde_json::from_str(text.trim_start_matches('\u{feff}'))
+            .map_err(|e| {
+                Some(format!(
+                    "{source}:{}: not mxlookup's JSON output: {}",
+                    e.line(),
+                    escape_text(&e.to_string())
+                ))
+            })?;
+        let mut out = String::new();
+        let mut lines = Vec::new();
+        for r in &records {
+            let start = out.len();
+            out.push_str(&serde_json::to_string(r).map_err(|_| None)?);
+            lines.push((0, start..out.len()));
+            out.push('\n');
+        }
+        if lines.is_empty() {
+            return Err(Some(format!(
+                "{source}: no records: not mxlookup's JSON or NDJSON output"
+            )));
+        }
+        Ok(Records { text: out, lines })
+    }
+
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Record `i` (checked on reading) and its line in the file (0 when
+    /// the file was re-written).
+    pub fn get(&self, i: usize) -> (Record<'_>, u64) {
+        let (line, range) = &self.lines[i];
+        let r = Record::parse(&self.text[range.clone()])
+            .expect("every record was parsed when the file was read");
+        (r, *line)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (Record<'_>, u64)> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
+/// Where a record came from: `argument N` or `FILE:LINE`, as written.
+pub fn origin(source: &str) -> Option<Origin> {
+    if let Some(n) = source.strip_prefix("argument ") {
+        return Some(Origin {
+            source: Arc::from("argument"),
+            line: n.parse().ok()?,
+        });
+    }
+    let (file, line) = source.rsplit_once(':')?;
+    Some(Origin {
+        source: Arc::from(file),
+        line: line.parse().ok()?,
+    })
+}
+
+/// The settled result a record stands for, to be written again in any
+/// format. `Err`: the record holds what no run writes.
+pub fn settled(r: &Record<'_>, seq: u64, fallback: Origin) -> Result<Settled, String> {
+    let source = r.source.to_string();
+    let origin = origin(&source).unwrap_or(fallback);
+    let input = if r.input.is_empty() {
+        r.domain.to_string()
+    } else {
+        r.input.to_string()
+    };
+    let name =
+        |s: &str| DomainName::parse_ascii(s).map_err(|e| format!("'{}': {e}", escape_text(s)));
+    let message = || r.error.as_deref().unwrap_or("").to_string();
+    let mx = r.mx.records();
+    let outcome = match r.status {
+        Status::Ok | Status::NullMx | Status::NoMx | Status::Nxdomain => {
+            let mut records: Vec<Rdata> = mx
+                .iter()
+                .map(|m| {
+                    Ok(Rdata::Mx {
+                        preference: m.preference,
+                        exchange: if m.exchange == "." {
+                            DomainName::root()
+                        } else {
+                            name(&m.exchange)?
+                        },
+                    })
+                })
+                .collect::<Result<_, String>>()?;
+            match r.status {
+                Status::NullMx => {
+                    records = vec![Rdata::Mx {
+                        preference: 0,
+                        exchange: DomainName::root(),
+                    }]
+                }
+                Status::Ok if records.is_empty() => {
+                    return Err("status ok without MX records".into());
+                }
+                Status::Ok => {}
+                _ => records.clear(),
+            }
+            Outcome::Answered(Answer {
+                nxdomain: r.status == Status::Nxdomain,
+                aliases: r
+                    .aliases
+                    .iter()
+                    .map(|a| name(a))
+                    .collect::<Result<_, _>>()?,
+                records,
+                ttl: r.ttl,
+                authenticated: false,
+                server: r.server.as_deref().map(Arc::from),
+            })
+        }
+        Status::Servfail | Status::Refused | Status::Timeout | Status::Error => {
+            let kind = match r.status {
+                Status::Servfail => FailureKind::Servfail,
+                Status::Refused => FailureKind::Refused,
+                Status::Timeout => FailureKind::Timeout,
+                _ => FailureKind::Error,
+            };
+            let phase = r.phase.unwrap_or(match kind {
+                FailureKind::Servfail | FailureKind::Refused => Phase::Server,
+                _ => Phase::Network,
+            });
+            Outcome::Failed(Failure {
+                kind,
+                phase,
+                message: escape_text(&message()),
+            })
+        }
+        Status::Invalid => Outcome::Invalid(escape_text(&message())),
+    };
+    let entry = Entry {
+        seq,
+        origin,
+        input: escape_text(&input),
+        name: match r.status {
+            Status::Invalid => Err(escape_text(&message())),
+            _ => Ok(name(&r.domain)?),
+        },
+    };
+    let audit = r.problems.as_ref().map(|problems| {
+        let resolved = r.addresses.is_some() || mx.iter().any(|m| m.addresses.is_some());
+        Box::new(Report {
+            resolved,
+            exchanges: exchanges(&mx),
+            implicit: r.addresses.clone(),
+            problems: problems.clone(),
+        })
+    });
+    Ok(Settled {
+        entry,
+        outcome,
+        audit,
+        changes: r.changes.clone(),
+        elapsed: Duration::from_secs_f64((r.time_ms.max(0.0) / 1e3).min(1e9)),
+    })
+}
+
+fn exchanges(mx: &[MxRecord<'_>]) -> Vec<Exchange> {
+    mx.iter()
+        .filter_map(|m| {
+            Some(Exchange {
+                name: DomainName::parse_ascii(&m.exchange).ok()?,
+                addresses: m.addresses.clone()?,
+            })
+        })
+        .collect()
+}
