@@ -50,8 +50,8 @@ pub struct Shown {
     mx: Box<[ShownMx]>,
     /// The implicit MX's addresses (`--audit`, no MX).
     implicit: Option<Box<str>>,
-    /// `code: message` per problem, then per change.
-    remarks: Box<[Box<str>]>,
+    /// (code, message) per problem, then ("changed", what) per change.
+    remarks: Box<[(Box<str>, Box<str>)]>,
 }
 
 impl Shown {
@@ -83,17 +83,19 @@ impl Shown {
                 (p, Box::from(e.as_str()), a)
             })
             .collect();
-        let mut remarks: Vec<Box<str>> = audit
+        let mut remarks: Vec<(Box<str>, Box<str>)> = audit
             .map(|a| {
                 a.problems
                     .iter()
-                    .map(|p| format!("{}: {}", p.code, p.message).into())
+                    .map(|p| (p.code.as_str().into(), p.message.as_str().into()))
                     .collect()
             })
             .unwrap_or_default();
         for c in r.changes.iter().flatten() {
-            remarks
-                .push(format!("changed: {}", serde_json::to_string(c).unwrap_or_default()).into());
+            remarks.push((
+                "changed".into(),
+                serde_json::to_string(c).unwrap_or_default().into(),
+            ));
         }
         Shown {
             domain: r.entry.display_name().into(),
@@ -216,8 +218,9 @@ pub fn wrap_name(name: &str, width: usize) -> String {
 /// Column widths that fit `total`: the columns in `flexible` shrink, the
 /// widest first, down to `floor` each.
 fn fit(widths: &mut [usize], flexible: &[usize], total: usize, floor: usize) {
-    // Two spaces of padding per column.
-    let overhead = widths.len() * 2;
+    // A space of padding each side of every cell, and a blank rule
+    // between columns: three per column, less the trailing blanks trimmed.
+    let overhead = (widths.len() * 3).saturating_sub(2);
     loop {
         let sum: usize = widths.iter().sum::<usize>() + overhead;
         if sum <= total {
@@ -266,11 +269,25 @@ pub fn render_table(results: &[Shown], style: &Style) -> String {
             }
             rows.push(row);
         }
-        for remark in r.remarks.iter() {
-            let mut row = vec![String::new(), String::new(), "!".into(), remark.to_string()];
-            if audit {
-                row.push(String::new());
-            }
+        // With the audit, the code under the exchanges and the message in
+        // the last column, so that messages never widen the exchanges.
+        for (code, message) in r.remarks.iter() {
+            let row = if audit {
+                vec![
+                    String::new(),
+                    String::new(),
+                    "!".into(),
+                    code.to_string(),
+                    message.to_string(),
+                ]
+            } else {
+                vec![
+                    String::new(),
+                    String::new(),
+                    "!".into(),
+                    format!("{code}: {message}"),
+                ]
+            };
             rows.push(row);
         }
     }
@@ -288,9 +305,12 @@ pub fn render_table(results: &[Shown], style: &Style) -> String {
         let flexible: &[usize] = if audit { &[0, 3, 4] } else { &[0, 3] };
         fit(&mut widths, flexible, total, 16);
         for row in &mut rows {
+            let remark = row[2] == "!";
             for &c in flexible {
                 if visible_width(&row[c]) > widths[c] {
-                    row[c] = if c == 4 {
+                    row[c] = if remark && c + 1 == row.len() {
+                        wrap_words(&row[c], widths[c])
+                    } else if c == 4 {
                         row[c].replace(", ", ",\n")
                     } else {
                         wrap_name(&row[c], widths[c])
@@ -312,6 +332,26 @@ pub fn render_table(results: &[Shown], style: &Style) -> String {
     for line in table.to_string().lines() {
         out.push_str(line.trim_end());
         out.push('\n');
+    }
+    out
+}
+
+/// Text broken at spaces into lines of at most `width` characters (a word
+/// longer than that gets a line of its own).
+fn wrap_words(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = 0;
+    for word in text.split(' ') {
+        let w = word.chars().count();
+        if line > 0 && line + 1 + w > width {
+            out.push('\n');
+            line = 0;
+        } else if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(word);
+        line += w;
     }
     out
 }
@@ -355,8 +395,8 @@ fn write_plain<W: Write>(out: &mut W, page: &[Shown], style: &Style) -> io::Resu
                 writeln!(out, "{domain:<width$}  {e}")?;
             }
         }
-        for remark in r.remarks.iter() {
-            writeln!(out, "{domain:<width$}  ! {remark}")?;
+        for (code, message) in r.remarks.iter() {
+            writeln!(out, "{domain:<width$}  ! {code}: {message}")?;
         }
     }
     Ok(())
@@ -435,6 +475,52 @@ mod tests {
                 "{label} split in\n{text}"
             );
         }
+    }
+
+    #[test]
+    fn audit_messages_go_in_the_last_column_and_wrap_at_spaces() {
+        use crate::audit::{Code, Exchange, Problem, Report};
+        let mut result = Settled::new(
+            crate::report::tests::entry(0, "shop.example"),
+            crate::report::tests::answered(vec![crate::report::tests::mx(10, "mx.example")], false),
+            std::time::Duration::ZERO,
+        );
+        let message =
+            "mx.example is an alias (CNAME to host.example); an MX must name a host, not an alias";
+        result.audit = Some(Box::new(Report {
+            resolved: true,
+            exchanges: vec![Exchange {
+                name: crate::DomainName::parse_ascii("mx.example").unwrap(),
+                addresses: vec!["93.184.215.14".parse().unwrap()],
+            }],
+            implicit: None,
+            problems: vec![Problem {
+                code: Code::CnameTarget,
+                exchange: Some("mx.example".into()),
+                message: message.into(),
+            }],
+        }));
+        let style = Style {
+            audit: true,
+            width: Some(70),
+            ..Style::default()
+        };
+        let text = render_table(&[Shown::of(&result)], &style);
+        for line in text.lines() {
+            assert!(line.chars().count() <= 70, "{line:?} in\n{text}");
+        }
+        let exchange_col = text.lines().nth(1).unwrap().find("mx.example").unwrap();
+        let remark = text.lines().find(|l| l.contains('!')).unwrap();
+        assert_eq!(remark.find("cname_target"), Some(exchange_col), "{text}");
+        // Every word of the message is there, none cut.
+        for word in message.split(' ') {
+            assert!(
+                text.split_whitespace().any(|w| w == word),
+                "{word} in\n{text}"
+            );
+        }
+        assert_eq!(wrap_words("one two three", 7), "one two\nthree");
+        assert_eq!(wrap_words("a-very-long-word b", 4), "a-very-long-word\nb");
     }
 
     #[test]
