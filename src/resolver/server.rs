@@ -95,7 +95,13 @@ impl State {
     fn rto(&self) -> Duration {
         match self.srtt {
             None => INITIAL_RTO,
-            Some(srtt) => (srtt + 4 * self.rttvar).clamp(MIN_RTO, MAX_RTO),
+            // RFC 6298, and at least half again the smoothed RTT: with a
+            // server that is slow but steady, RTTVAR decays to nothing and
+            // SRTT + 4 RTTVAR would resend every query just as its answer
+            // comes.
+            Some(srtt) => (srtt + 4 * self.rttvar)
+                .max(srtt * 3 / 2)
+                .clamp(MIN_RTO, MAX_RTO),
         }
     }
 }
@@ -375,8 +381,8 @@ mod tests {
         }
         let rto = s.rto();
         assert!(
-            rto > Duration::from_millis(400) && rto <= MAX_RTO,
-            "{rto:?}"
+            rto >= Duration::from_millis(590) && rto <= MAX_RTO,
+            "a steady 400 ms server: half again the RTT, so no resend as the answer comes: {rto:?}"
         );
     }
 
