@@ -350,3 +350,95 @@ fn completions_and_the_manual_page() {
         "roff with every flag"
     );
 }
+
+/// A block scalar (`key: |`) of the ConfigMap in a manifest, unindented.
+fn script(manifest: &str, key: &str) -> String {
+    let start = format!("  {key}: |");
+    let mut lines = manifest.lines().skip_while(|l| *l != start).skip(1);
+    let mut out = String::new();
+    for l in lines.by_ref() {
+        if !l.starts_with("    ") && !l.trim().is_empty() {
+            break;
+        }
+        out.push_str(l.strip_prefix("    ").unwrap_or(""));
+        out.push('\n');
+    }
+    assert!(!out.trim().is_empty(), "no {key} in the manifest");
+    out
+}
+
+/// The Kubernetes manifest's scripts, run as the Indexed Job would run
+/// them: each index in turn, then the merge.
+#[test]
+fn the_kubernetes_job_scripts_shard_and_merge() {
+    let manifest = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/kubernetes/mxlookup-job.yaml"),
+    )
+    .unwrap();
+    let (shard, merge) = (script(&manifest, "shard.sh"), script(&manifest, "merge.sh"));
+    let dir = tempfile::tempdir().unwrap();
+    let (z, _) = world(dir.path(), 200);
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_mxlookup")).parent().unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin_dir.display());
+    let sh = |text: &str, index: Option<u32>| {
+        let mut cmd = std::process::Command::new("sh");
+        cmd.arg("-c")
+            .arg(text)
+            .env_clear()
+            .env("PATH", &path)
+            .env("DATA", dir.path())
+            .env("SHARDS", "3")
+            .env("MXLOOKUP_NAMESERVER", z.addr.to_string())
+            .stdin(Stdio::null());
+        if let Some(i) = index {
+            cmd.env("JOB_COMPLETION_INDEX", i.to_string());
+        }
+        cmd.output().unwrap()
+    };
+    // Two shards of three: the merge refuses to give a partial result.
+    for i in 0..2 {
+        let out = sh(&shard, Some(i));
+        assert_eq!(out.status.code(), Some(0), "shard {i}: {}", stderr(&out));
+    }
+    let out = sh(&merge, None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("only 2 of 3 shards finished"),
+        "{}",
+        stderr(&out)
+    );
+    let out = sh(&shard, Some(2));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Every shard: the whole job, in input order, and its exit status.
+    let out = sh(&merge, None);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an nxdomain and an invalid line: {}",
+        stderr(&out)
+    );
+    let merged: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out/all.json")).unwrap()).unwrap();
+    let all = dir.path().join("all.txt");
+    let whole = run(
+        &[
+            "-n",
+            &z.addr.to_string(),
+            "-f",
+            all.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    let strip = |v: Vec<serde_json::Value>| -> Vec<serde_json::Value> {
+        v.into_iter()
+            .map(|mut r| {
+                r.as_object_mut().unwrap().remove("time_ms");
+                r
+            })
+            .collect()
+    };
+    let whole: Vec<serde_json::Value> = serde_json::from_slice(&whole.stdout).unwrap();
+    assert_eq!(strip(merged), strip(whole));
+}
