@@ -38,16 +38,13 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
     let output = config.output.clone();
     let ui = Ui::new(output.progress, output.quiet);
     ensure_file_limit(config.settings.concurrency)?;
-    let args_total: Option<u64> = config
-        .sources
-        .iter()
-        .map(|s| match s {
-            crate::input::Source::Args { args, .. } => Some(args.len() as u64),
-            _ => None,
-        })
-        .sum();
-    if let Some(total) = args_total {
-        ui.set_total(total);
+    // The total for the progress display, when every source's size is
+    // known up front (arguments, regular files).
+    if output.progress {
+        let total: Option<u64> = config.sources.iter().map(|s| s.estimate()).sum();
+        if let Some(total) = total {
+            ui.set_total(config.shard.map_or(total, |s| total.div_ceil(s.count)));
+        }
     }
 
     let entries = Entries::new(config.sources)

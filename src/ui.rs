@@ -206,13 +206,13 @@ fn server_line(label: &str, s: &ServerStats) -> Option<String> {
 }
 
 fn spinner_style() -> ProgressStyle {
-    ProgressStyle::with_template("{spinner} {pos} settled · {per_sec} · {elapsed} {msg}")
+    ProgressStyle::with_template("{spinner} {pos} settled · {per_sec:0} · {elapsed} {msg}")
         .unwrap_or_else(|_| ProgressStyle::default_spinner())
 }
 
 fn bar_style() -> ProgressStyle {
     ProgressStyle::with_template(
-        "{spinner} {pos}/{len} settled · {per_sec} · {elapsed} · ETA {eta} {msg}",
+        "{spinner} {pos}/{len} settled · {per_sec:0} · {elapsed} · ETA {eta} {msg}",
     )
     .unwrap_or_else(|_| ProgressStyle::default_bar())
 }

@@ -71,10 +71,27 @@ impl Source {
         Ok(Source::File(buf, file))
     }
 
-    /// The size in bytes, if it is a regular file (for progress).
-    pub fn size(&self) -> Option<u64> {
+    /// How many entries this source will give at most, if that is known
+    /// without consuming it: the arguments, or a regular file's lines
+    /// (counted on a second handle; blank lines and comments included).
+    /// For the progress display's total and ETA.
+    pub fn estimate(&self) -> Option<u64> {
         match self {
-            Source::File(_, f) => f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len()),
+            Source::Args { args, .. } => Some(args.len() as u64),
+            Source::File(path, f) if f.metadata().ok()?.is_file() => {
+                let mut file = File::open(path).ok()?;
+                let mut buf = vec![0u8; 1 << 16];
+                let (mut lines, mut last) = (0u64, b'\n');
+                loop {
+                    let n = file.read(&mut buf).ok()?;
+                    if n == 0 {
+                        break;
+                    }
+                    lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+                    last = buf[n - 1];
+                }
+                Some(lines + u64::from(last != b'\n'))
+            }
             _ => None,
         }
     }
@@ -131,5 +148,30 @@ pub fn read_line_capped(
         if skipped > MAX_SKIP {
             return Ok(Some(Line::Endless));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn estimates_count_arguments_and_file_lines_without_reading_the_source() {
+        assert_eq!(Source::args(["a.example", "b.example"]).estimate(), Some(2));
+        let dir = tempfile::tempdir().unwrap();
+        for (text, lines) in [("a\nb\n# c\n\nd\n", 5), ("a\nb", 2), ("", 0)] {
+            let path = dir.path().join("list");
+            std::fs::write(&path, text).unwrap();
+            let source = Source::open(path.as_os_str()).unwrap();
+            assert_eq!(source.estimate(), Some(lines), "{text:?}");
+            // The source itself is still at its start.
+            let Source::File(_, mut f) = source else {
+                unreachable!()
+            };
+            let mut all = String::new();
+            f.read_to_string(&mut all).unwrap();
+            assert_eq!(all, text);
+        }
+        assert_eq!(Source::Stdin.estimate(), None);
     }
 }
