@@ -3,7 +3,7 @@
 # figures depend on the machine.
 #
 #   bench/run.sh                 # every suite, 100,000 names
-#   bench/run.sh throughput      # or: sweep latency ratelimit rate audit
+#   bench/run.sh throughput      # or: sweep latency ratelimit rate audit encrypted
 #   N=1000000 bench/run.sh throughput
 #
 # It installs what it needs from Debian's packages if missing (knot,
@@ -25,12 +25,14 @@
 #               and every name must be right
 #   rate        --rate from 1/s to 100,000/s: the start rate reached
 #   audit       --audit beside the plain run (queries per domain, RSS)
+#   encrypted   DoT and DoH beside UDP, through Unbound (cache warm), with
+#               dnsperf's own DoT/DoH rows
 #
 # Only loopback traffic.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-100000}
-SUITES=${*:-throughput sweep latency ratelimit rate audit}
+SUITES=${*:-throughput sweep latency ratelimit rate audit encrypted}
 WORKERS=${KNOT_WORKERS:-2}
 OUT=bench/out/$N
 mkdir -p "$OUT"
@@ -213,6 +215,67 @@ rate)
         s=$(date +%s.%N); "$BIN" -q -n "$NS" -c 256 --rate "$r" --format ndjson -f "$TMPD/rate.txt" > /dev/null; e=$(date +%s.%N)
         echo "| $r/s | $n | $(python3 -c "print(f'{$e-$s:.2f} s')") | $(python3 -c "g=($n-1)/($e-$s); print(f'{g:.1f}/s ({g/$r*100:.1f}%)')") |"
     done
+    ;;
+encrypted)
+    echo; echo "## DoT and DoH through Unbound (in front of knotd), 30,000 names, Unbound's cache warm"
+    # A CA of the benchmark's own, and a server certificate for 127.0.0.1.
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=bench CA" \
+        -keyout "$TMPD/ca.key" -out "$TMPD/ca.pem" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=bench.test" \
+        -keyout "$TMPD/key.pem" -out "$TMPD/req.pem" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\n' > "$TMPD/ext.cnf"
+    openssl x509 -req -in "$TMPD/req.pem" -CA "$TMPD/ca.pem" -CAkey "$TMPD/ca.key" -CAcreateserial \
+        -days 2 -extfile "$TMPD/ext.cnf" -out "$TMPD/cert.pem" 2>/dev/null
+    UP=$(free_port); TLS=$(free_port); DOH=$(free_port)
+    cat > "$TMPD/unbound-enc.conf" <<CONF
+server:
+    interface: 127.0.0.1@$UP
+    interface: 127.0.0.1@$TLS
+    interface: 127.0.0.1@$DOH
+    tls-port: $TLS
+    https-port: $DOH
+    tls-service-key: "$TMPD/key.pem"
+    tls-service-pem: "$TMPD/cert.pem"
+    http-endpoint: "/dns-query"
+    incoming-num-tcp: 1000
+    do-ip6: no
+    do-not-query-localhost: no
+    username: ""
+    chroot: ""
+    directory: "$TMPD"
+    pidfile: "$TMPD/unbound-enc.pid"
+    use-syslog: no
+    logfile: ""
+    verbosity: 0
+    module-config: "iterator"
+    access-control: 127.0.0.0/8 allow
+    num-threads: 1
+    msg-cache-size: 64m
+    rrset-cache-size: 128m
+    local-zone: "test." nodefault
+stub-zone:
+    name: "bench.test."
+    stub-addr: $ADDR@$PORT
+CONF
+    unbound -d -c "$TMPD/unbound-enc.conf" & pids+=($!); sleep 1
+    # Warm Unbound's cache, so that every row measures the transport.
+    "$BIN" -q -n "127.0.0.1:$UP" -c 256 --format ndjson -f "$TMPD/d30k.txt" > /dev/null || true
+    echo "| client | lookups/s | CPU µs/lk | peak RSS | checked |"
+    echo "| --- | --- | --- | --- | --- |"
+    for dp in "udp $UP" "dot $TLS" "doh $DOH"; do
+        read -r mode port <<< "$dp"
+        DP=$(dnsperf -m "$mode" -s 127.0.0.1 -p "$port" -d "$TMPD/q30k.txt" -c 1 -T 1 -q 256 -n 1 2>&1 || true)
+        printf '| %-40s | %9.0f | %8s | %8s | %s |\n' "dnsperf -m $mode -c 1 -q 256" \
+            "$(echo "$DP" | awk '/Queries per second/ {print $4}')" - - "$(echo "$DP" | awk '/Queries lost/ {print $3, "lost"}')"
+    done
+    for server in "127.0.0.1:$UP" "tls://127.0.0.1:$TLS" "https://127.0.0.1:$DOH/dns-query"; do
+        for c in 64 256; do
+            measure "mxlookup -n ${server%%:*}… -c $c" 30000 "$BIN" -q -n "$server" --ca-file "$TMPD/ca.pem" -c "$c" --format ndjson -f "$TMPD/d30k.txt"
+            echo " $(verify "$OUT/truth.ndjson" 30000) |"
+        done
+    done
+    measure "mxlookup -n 127.0.0.1 --engine hickory -c 256" 30000 "$BIN" -q -n "127.0.0.1:$UP" --engine hickory -c 256 --format ndjson -f "$TMPD/d30k.txt"
+    echo " $(verify "$OUT/truth.ndjson" 30000) |"
     ;;
 audit)
     echo; echo "## --audit beside the plain run: $N names, -c 256"
