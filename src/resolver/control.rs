@@ -105,9 +105,6 @@ impl Control {
     /// Act on one epoch. `ceiling` is what the window could carry (queries
     /// per second at the server's round-trip time): pacing above it is no
     /// pacing.
-    /// Act on one epoch. `ceiling` is what the window could carry (queries
-    /// per second at the server's round-trip time): pacing above it is no
-    /// pacing.
     pub fn end_epoch(&mut self, e: &Epoch, ceiling: f64) {
         let (loss, refusal, delivered) = (e.loss(), e.refusal(), e.delivered());
         if let Some(cut) = self.cut.as_mut().filter(|c| !c.settled) {

@@ -41,7 +41,10 @@ const EPOCH_MIN: u32 = 64;
 /// start of a second's budget or its end, not the limit.
 const EPOCH_TIME: Duration = Duration::from_secs(1);
 
-pub struct Nameserver {
+/// One nameserver as the wire engine sees it: its sockets, its round trip
+/// and its congestion state. (The server as the user named it is
+/// [`super::Nameserver`].)
+pub struct Server {
     pub addr: SocketAddr,
     /// How the server is named in output (`127.0.0.1:53`).
     pub label: Arc<str>,
@@ -113,17 +116,17 @@ struct Controller {
     next_send: Instant,
 }
 
-impl Nameserver {
+impl Server {
     /// A server reached over UDP (with a pool of `sockets`) and TCP, or
     /// over TCP only (`sockets` 0). Needs a Tokio runtime for the sockets.
-    pub fn new(addr: SocketAddr, sockets: usize, window: usize) -> std::io::Result<Nameserver> {
+    pub fn new(addr: SocketAddr, sockets: usize, window: usize) -> std::io::Result<Server> {
         let now = Instant::now();
         let case_mismatches = Arc::new(AtomicU64::new(0));
         let udp = match sockets {
             0 => None,
             n => Some(UdpPool::new(addr, n, case_mismatches.clone())?),
         };
-        Ok(Nameserver {
+        Ok(Server {
             addr,
             label: Arc::from(addr.to_string()),
             udp,
@@ -364,8 +367,8 @@ impl Nameserver {
 mod tests {
     use super::*;
 
-    fn server() -> Arc<Nameserver> {
-        Arc::new(Nameserver::new("127.0.0.1:53".parse().unwrap(), 0, 8).unwrap())
+    fn server() -> Arc<Server> {
+        Arc::new(Server::new("127.0.0.1:53".parse().unwrap(), 0, 8).unwrap())
     }
 
     #[tokio::test(start_paused = true)]

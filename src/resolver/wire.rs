@@ -32,7 +32,7 @@
 use super::answer::{Failure, FailureKind, Phase};
 use super::classify::{Step, Verdict};
 use super::codec::{self, RecordType};
-use super::server::{MAX_RTO, Nameserver, Stats};
+use super::server::{MAX_RTO, Server, Stats};
 use super::udp::{Received, Ticket};
 use super::{Ask, Deadline, Settings, tcp};
 use crate::error::Error;
@@ -53,7 +53,7 @@ pub const SOCKETS_PER_SERVER: usize = 4;
 const RETRY_BACKOFF: Duration = Duration::from_millis(50);
 
 pub struct WireResolver {
-    servers: Vec<Arc<Nameserver>>,
+    servers: Vec<Arc<Server>>,
     tcp_only: bool,
     timeout: Duration,
     retries: u32,
@@ -62,7 +62,7 @@ pub struct WireResolver {
 
 /// One server asked for one question, and the ticket its answer comes on.
 struct Attempt {
-    ns: Arc<Nameserver>,
+    ns: Arc<Server>,
     ticket: Ticket,
     sent_at: Instant,
     sends: u32,
@@ -86,7 +86,7 @@ impl WireResolver {
         let servers = addrs
             .into_iter()
             .map(|a| {
-                Nameserver::new(a, sockets, settings.concurrency)
+                Server::new(a, sockets, settings.concurrency)
                     .map(Arc::new)
                     .map_err(|e| Error::ResolverConfig(format!("cannot open a UDP socket: {e}")))
             })
@@ -114,7 +114,7 @@ impl WireResolver {
     fn first(&self) -> usize {
         let n = self.servers.len();
         let c = self.rotation.fetch_add(1, Ordering::Relaxed);
-        let next = |ok: &dyn Fn(&Nameserver) -> bool| {
+        let next = |ok: &dyn Fn(&Server) -> bool| {
             (0..n).map(|i| (c + i) % n).find(|&i| ok(&self.servers[i]))
         };
         next(&|s| !s.suspect())
@@ -122,7 +122,7 @@ impl WireResolver {
             .unwrap_or(c % n)
     }
 
-    fn position(&self, ns: &Arc<Nameserver>) -> Option<usize> {
+    fn position(&self, ns: &Arc<Server>) -> Option<usize> {
         self.servers.iter().position(|s| Arc::ptr_eq(s, ns))
     }
 
@@ -343,7 +343,7 @@ impl WireResolver {
         name: &DomainName,
         qtype: RecordType,
         deadline: &mut Deadline,
-        only: Option<&Arc<Nameserver>>,
+        only: Option<&Arc<Server>>,
     ) -> Result<Step, Failure> {
         let n = self.servers.len();
         let start = self.first();
@@ -424,7 +424,7 @@ impl Ask for WireResolver {
     }
 }
 
-fn with_server(step: Step, ns: &Nameserver) -> Step {
+fn with_server(step: Step, ns: &Server) -> Step {
     match step {
         Step::Answer(mut a) => {
             a.server = Some(ns.label.clone());
@@ -437,7 +437,7 @@ fn with_server(step: Step, ns: &Nameserver) -> Step {
     }
 }
 
-fn unreachable(ns: &Nameserver, e: &io::Error) -> Failure {
+fn unreachable(ns: &Server, e: &io::Error) -> Failure {
     if e.kind() == io::ErrorKind::ConnectionRefused {
         ns.mark_unreachable();
         return Failure::error(
