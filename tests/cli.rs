@@ -759,3 +759,34 @@ fn environment_variables_stand_for_flags() {
     assert!(table(&[("CLICOLOR_FORCE", "1")]).contains('\x1b'));
     assert!(!table(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\x1b'));
 }
+
+/// A thousand bad lines do not flood stderr: the first 20 are named, the
+/// rest counted; every one of them is in the output, and good lines still
+/// resolve.
+#[test]
+fn invalid_line_messages_are_capped_but_every_line_is_in_the_output() {
+    let z = zone();
+    let mut input: String = (0..30).map(|i| format!("bad name {i}\n")).collect();
+    input.push_str("null.test\n");
+    let out = run(&["-n", &ns(z.addr), "--format", "ndjson"], Some(&input));
+    let results = ndjson(&out);
+    assert_eq!(results.len(), 31);
+    assert_eq!(
+        results.iter().filter(|r| r["status"] == "invalid").count(),
+        30
+    );
+    assert!(results.iter().any(|r| r["status"] == "null_mx"));
+    let err = stderr(&out);
+    let named = err
+        .lines()
+        .filter(|l| l.contains("contains a space"))
+        .count();
+    assert_eq!(named, 20, "{err}");
+    assert!(err.contains("stdin:20: \"bad name 19\""), "{err}");
+    assert!(!err.contains("bad name 20"), "{err}");
+    assert!(
+        err.contains("10 more invalid lines not shown here (all are in the output)"),
+        "{err}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
