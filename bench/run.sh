@@ -108,6 +108,25 @@ sed 's/$/ MX/' "$TMPD/d30k.txt" > "$TMPD/q30k.txt"
 
 echo "# mxlookup benchmark: N=$N, knotd $WORKERS UDP workers on $NS, $(nproc) cores, $(date -u +%F)"
 
+# The lines every Unbound of the benchmark shares: loopback, no privileges
+# dropped, no logging, iterator only, one thread. $1 names the pid file.
+unbound_common() {
+    cat <<CONF
+    do-ip6: no
+    do-not-query-localhost: no
+    username: ""
+    chroot: ""
+    directory: "$TMPD"
+    pidfile: "$TMPD/$1.pid"
+    use-syslog: no
+    logfile: ""
+    verbosity: 0
+    module-config: "iterator"
+    access-control: 127.0.0.0/8 allow
+    num-threads: 1
+CONF
+}
+
 for suite in $SUITES; do
 case $suite in
 throughput)
@@ -180,18 +199,7 @@ ratelimit)
 server:
     interface: 127.0.0.1
     port: $UP
-    do-ip6: no
-    do-not-query-localhost: no
-    username: ""
-    chroot: ""
-    directory: "$TMPD"
-    pidfile: "$TMPD/unbound.pid"
-    use-syslog: no
-    logfile: ""
-    verbosity: 0
-    module-config: "iterator"
-    access-control: 127.0.0.0/8 allow
-    num-threads: 1
+$(unbound_common unbound)
     local-zone: "test." nodefault
     ip-ratelimit: 2000
 stub-zone:
@@ -238,18 +246,7 @@ server:
     tls-service-pem: "$TMPD/cert.pem"
     http-endpoint: "/dns-query"
     incoming-num-tcp: 1000
-    do-ip6: no
-    do-not-query-localhost: no
-    username: ""
-    chroot: ""
-    directory: "$TMPD"
-    pidfile: "$TMPD/unbound-enc.pid"
-    use-syslog: no
-    logfile: ""
-    verbosity: 0
-    module-config: "iterator"
-    access-control: 127.0.0.0/8 allow
-    num-threads: 1
+$(unbound_common unbound-enc)
     msg-cache-size: 64m
     rrset-cache-size: 128m
     local-zone: "test." nodefault

@@ -246,25 +246,22 @@ fn every_problem_from_a_real_zone_with_either_engine() {
 
 #[test]
 fn warnings_alone_exit_0_and_without_audit_the_output_is_unchanged() {
-    let (out, r) = {
-        let z = ZoneServer::start("audit.", ZONE);
-        let server = z.addr.to_string();
-        let out = run(
-            &[
-                "-n",
-                &server,
-                "--format",
-                "ndjson",
-                "--audit",
-                "alias.audit",
-                "implicit.audit",
-                "good.audit",
-            ],
-            None,
-        );
-        let r = by_domain(&ndjson(&out));
-        (out, r)
-    };
+    let z = ZoneServer::start("audit.", ZONE);
+    let server = z.addr.to_string();
+    let out = run(
+        &[
+            "-n",
+            &server,
+            "--format",
+            "ndjson",
+            "--audit",
+            "alias.audit",
+            "implicit.audit",
+            "good.audit",
+        ],
+        None,
+    );
+    let r = by_domain(&ndjson(&out));
     assert_eq!(r.len(), 3);
     assert_eq!(
         out.status.code(),
@@ -278,8 +275,6 @@ fn warnings_alone_exit_0_and_without_audit_the_output_is_unchanged() {
         stderr(&out)
     );
 
-    let z = ZoneServer::start("audit.", ZONE);
-    let server = z.addr.to_string();
     let out = run(
         &[
             "-n",

@@ -368,14 +368,19 @@ fn knot_answers_are_reported_exactly_by_both_engines_over_udp_and_tcp() {
     }
 }
 
-#[test]
-fn unbound_in_front_of_knot_gives_the_same_answers_and_follows_the_delegation() {
-    let s = servers();
+/// Unbound with stub zones at the parent knotd, as a user's resolver.
+fn unbound_in_front_of(s: &Servers) -> Unbound {
     let stubs: Vec<(&str, std::net::SocketAddr)> = ["interop.test.", "other.test.", "broken.test."]
         .into_iter()
         .map(|z| (z, s.parent.addr))
         .collect();
-    let unbound = Unbound::start(&stubs, "");
+    Unbound::start(&stubs, "")
+}
+
+#[test]
+fn unbound_in_front_of_knot_gives_the_same_answers_and_follows_the_delegation() {
+    let s = servers();
+    let unbound = unbound_in_front_of(&s);
     let addr = unbound.addr.to_string();
     for flags in [
         &["--engine", "wire"][..],
@@ -395,11 +400,7 @@ type Problem = (&'static str, Option<&'static str>);
 #[test]
 fn the_audit_through_unbound_in_front_of_knot_finds_every_problem() {
     let s = servers();
-    let stubs: Vec<(&str, std::net::SocketAddr)> = ["interop.test.", "other.test.", "broken.test."]
-        .into_iter()
-        .map(|z| (z, s.parent.addr))
-        .collect();
-    let unbound = Unbound::start(&stubs, "");
+    let unbound = unbound_in_front_of(&s);
     let addr = unbound.addr.to_string();
     let want: Vec<(&str, Vec<Problem>)> = vec![
         ("good.interop.test", vec![]),

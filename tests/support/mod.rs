@@ -486,6 +486,17 @@ pub fn run(args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("mxlookup ran")
 }
 
+/// Start the binary with these arguments, stdout and stderr piped, for a
+/// test that signals it, reads it as it goes, or closes a pipe on it.
+pub fn spawn<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Child {
+    mxlookup()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mxlookup")
+}
+
 /// A [`proxy`] in front of `upstream`, on its own thread, until dropped.
 pub struct Proxy {
     pub addr: SocketAddr,
