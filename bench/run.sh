@@ -23,7 +23,8 @@
 #   ratelimit   Unbound with ip-ratelimit 2000 in front of knotd, 20,000
 #               names, -c 256 and default flags: share of the permitted rate,
 #               and every name must be right
-#   rate        --rate from 1/s to 100,000/s: the start rate reached
+#   rate        --rate from 1/s to 100,000/s: the start rate reached, against
+#               knotd and (examples/pacer.rs) with no server at all
 #   audit       --audit beside the plain run (queries per domain, RSS)
 #   encrypted   DoT and DoH beside UDP, through Unbound (cache warm), with
 #               dnsperf's own DoT/DoH rows
@@ -48,7 +49,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 cargo build --release -q
-cargo build --release -q --example netem
+cargo build --release -q --example netem --example pacer
 BIN=$PWD/target/release/mxlookup
 NETEM=$PWD/target/release/examples/netem
 python3 bench/gen.py "$N" "$OUT"
@@ -223,6 +224,8 @@ rate)
         s=$(date +%s.%N); "$BIN" -q -n "$NS" -c 256 --rate "$r" --format ndjson -f "$TMPD/rate.txt" > /dev/null; e=$(date +%s.%N)
         echo "| $r/s | $n | $(python3 -c "print(f'{$e-$s:.2f} s')") | $(python3 -c "g=($n-1)/($e-$s); print(f'{g:.1f}/s ({g/$r*100:.1f}%)')") |"
     done
+    echo; echo "The engine and its limiter alone (examples/pacer.rs: work that answers at once, no server):"
+    "$PWD/target/release/examples/pacer" 1000 10000 50000 100000 200000
     ;;
 encrypted)
     echo; echo "## DoT and DoH through Unbound (in front of knotd), 30,000 names, Unbound's cache warm"
