@@ -174,7 +174,7 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
         notes.push(report::cache_summary(c));
     }
     if let Some(unseen) = unseen {
-        notes.push(report::baseline_summary(&counts, unseen));
+        notes.push(report::baseline_summary(&counts, Some(unseen)));
     }
     let duplicates = duplicates.load(Ordering::Relaxed);
     if let Some(e) = read_error.lock().unwrap_or_else(|e| e.into_inner()).take() {

@@ -97,7 +97,7 @@ impl Config {
                 let shown = escape_text(&path.display().to_string());
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| Error::Baseline(format!("cannot read {shown}: {e}")))?;
-                Some(Baseline::parse(&text, &shown).map_err(Error::Baseline)?)
+                Some(Baseline::parse(text, &shown).map_err(Error::Baseline)?)
             }
         };
         Ok(Config {
@@ -123,21 +123,14 @@ impl Config {
     }
 }
 
-/// The terminal's width: `COLUMNS`, or what the terminal says.
+/// The terminal's width: `COLUMNS`, or what the terminal on stdout says.
 fn terminal_width() -> Option<usize> {
     if let Some(c) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
         return Some(c);
     }
-    #[cfg(unix)]
-    {
-        // SAFETY: TIOCGWINSZ fills a winsize struct, which we own.
-        let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-        let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0;
-        if ok && ws.ws_col > 0 {
-            return Some(usize::from(ws.ws_col));
-        }
-    }
-    None
+    terminal_size::terminal_size_of(std::io::stdout())
+        .map(|(w, _)| usize::from(w.0))
+        .filter(|&w| w > 0)
 }
 
 /// How results are written, for a run and for `mxlookup report`.

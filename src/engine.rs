@@ -373,6 +373,23 @@ mod tests {
         W: FnMut(DomainName, Permit) -> F,
         F: Future<Output = Done>,
     {
+        let limiter = Arc::new(Limiter::new(concurrency, None));
+        run_with(names, limiter, concurrency, work, interrupt).await
+    }
+
+    /// [`run_names`] with a limiter of the test's own and `jobs` entries
+    /// in progress at most.
+    async fn run_with<W, F>(
+        names: Vec<String>,
+        limiter: Arc<Limiter>,
+        jobs: usize,
+        work: W,
+        interrupt: watch::Receiver<Interrupt>,
+    ) -> (Finish, Vec<Settled>)
+    where
+        W: FnMut(DomainName, Permit) -> F,
+        F: Future<Output = Done>,
+    {
         let entries: Vec<Entry> = Entries::new(vec![Source::args(names)])
             .map(|e| e.unwrap())
             .collect();
@@ -382,11 +399,10 @@ mod tests {
         }
         drop(entry_tx);
         let (tx, mut rx) = mpsc::channel(4);
-        let limiter = Arc::new(Limiter::new(concurrency, None));
         let engine = run(
             Batches::new(entry_rx),
             limiter,
-            Bounds::jobs(concurrency),
+            Bounds::jobs(jobs),
             work,
             tx,
             interrupt,
@@ -561,13 +577,6 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn sub_queries_through_the_same_limiter_do_not_deadlock_at_concurrency_one() {
         let limiter = Arc::new(Limiter::new(1, None));
-        let entries: Vec<Entry> = Entries::new(vec![Source::args(names(50))])
-            .map(|e| e.unwrap())
-            .collect();
-        let (entry_tx, entry_rx) = mpsc::channel(1);
-        entry_tx.try_send(entries).unwrap();
-        drop(entry_tx);
-        let (tx, mut rx) = mpsc::channel(4);
         let sub = limiter.clone();
         // Like the audit: the first query with the permit it was started
         // with, then two more, each taking a permit of its own.
@@ -584,28 +593,14 @@ mod tests {
                 Done::from(answered())
             }
         };
-        let engine = run(
-            Batches::new(entry_rx),
-            limiter,
-            Bounds::jobs(4),
-            work,
-            tx,
-            no_signals(),
-        );
-        let collect = async {
-            let mut n = 0;
-            while let Some(b) = rx.recv().await {
-                n += b.len();
-            }
-            n
-        };
-        let done = tokio::time::timeout(Duration::from_secs(60), async {
-            tokio::join!(engine, collect)
-        })
+        let done = tokio::time::timeout(
+            Duration::from_secs(60),
+            run_with(names(50), limiter, 4, work, no_signals()),
+        )
         .await;
-        let (finish, n) = done.expect("the engine deadlocked");
+        let (finish, results) = done.expect("the engine deadlocked");
         assert_eq!(finish, Finish::Complete);
-        assert_eq!(n, 50);
+        assert_eq!(results.len(), 50);
     }
 
     #[tokio::test(start_paused = true)]

@@ -106,12 +106,8 @@ pub fn run(files: &[PathBuf], output: &Output) -> Result<u8, Error> {
     }
     let mut notes = Vec::new();
     if changes {
-        notes.push(format!(
-            "baseline: {} domain{} changed, {} of them new",
-            counts.changed,
-            if counts.changed == 1 { "" } else { "s" },
-            counts.new
-        ));
+        // The saved runs do not say which baseline domains they missed.
+        notes.push(report::baseline_summary(&counts, None));
     }
     ui.report_summary(&counts, &notes);
     Ok(exit::for_run(

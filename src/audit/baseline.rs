@@ -64,10 +64,11 @@ pub struct Baseline {
 
 impl Baseline {
     /// Read a baseline: a JSON array of records, or one record per line.
-    /// An error names the line and what is wrong with it.
-    pub fn parse(text: &str, source: &str) -> Result<Baseline, String> {
+    /// An error names the line and what is wrong with it. A `String` is
+    /// read where it is, not copied.
+    pub fn parse(text: impl Into<String>, source: &str) -> Result<Baseline, String> {
         let mut b = Baseline::default();
-        for (r, _) in Records::read(text.to_string(), source)?.iter() {
+        for (r, _) in Records::read(text.into(), source)?.iter() {
             b.add(r);
         }
         Ok(b)

@@ -166,3 +166,21 @@ impl<R: Resolver> Auditor<R> {
         self.cache.as_ref().map(AddressCache::stats)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names in the output, the summary and `Code::as_str` are one
+    /// list: serde's and ours agree, and `ALL` holds each code once.
+    #[test]
+    fn every_code_is_written_by_its_one_name() {
+        for c in Code::ALL {
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
+        let mut all = Code::ALL.to_vec();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), Code::ALL.len());
+    }
+}

@@ -217,15 +217,22 @@ pub fn cache_summary(c: crate::audit::CacheStats) -> String {
     )
 }
 
-/// The baseline's line of the summary.
-pub fn baseline_summary(counts: &Counts, unseen: usize) -> String {
-    format!(
-        "baseline: {} domain{} changed, {} of them new; {unseen} baseline domain{} not in this run",
+/// The baseline's line of the summary; how many baseline domains the
+/// run did not look up, when that is known.
+pub fn baseline_summary(counts: &Counts, unseen: Option<usize>) -> String {
+    let mut line = format!(
+        "baseline: {} domain{} changed, {} of them new",
         counts.changed,
         if counts.changed == 1 { "" } else { "s" },
         counts.new,
-        if unseen == 1 { "" } else { "s" },
-    )
+    );
+    if let Some(unseen) = unseen {
+        line += &format!(
+            "; {unseen} baseline domain{} not in this run",
+            if unseen == 1 { "" } else { "s" }
+        );
+    }
+    line
 }
 
 /// The audit's line of the summary: domains per problem.

@@ -77,16 +77,6 @@ impl HickoryResolver {
             .iter()
             .map(|server| {
                 let addr = server.addr();
-                // The certificate must name the server: --tls-name, or
-                // its address (an IP SAN).
-                let cert_name = || -> Arc<str> {
-                    Arc::from(
-                        settings
-                            .tls_name
-                            .clone()
-                            .unwrap_or_else(|| addr.ip().to_string()),
-                    )
-                };
                 let mut s = match server {
                     Nameserver::Plain(_) => {
                         let mut s = NameServerConfig::udp_and_tcp(addr.ip());
@@ -95,10 +85,12 @@ impl HickoryResolver {
                         }
                         s
                     }
-                    Nameserver::Tls(_) => NameServerConfig::tls(addr.ip(), cert_name()),
+                    Nameserver::Tls(_) => {
+                        NameServerConfig::tls(addr.ip(), cert_name(settings, server))
+                    }
                     Nameserver::Https(_, path) => NameServerConfig::https(
                         addr.ip(),
-                        cert_name(),
+                        cert_name(settings, server),
                         Some(Arc::from(path.as_str())),
                     ),
                 };
@@ -127,13 +119,7 @@ impl HickoryResolver {
         let encrypted: Vec<(Nameserver, Arc<str>)> = wanted
             .iter()
             .filter(|s| s.is_encrypted())
-            .map(|s| {
-                let name = settings
-                    .tls_name
-                    .clone()
-                    .unwrap_or_else(|| s.addr().ip().to_string());
-                (s.clone(), Arc::from(name))
-            })
+            .map(|s| (s.clone(), cert_name(settings, s)))
             .collect();
         let encrypted = (!encrypted.is_empty()).then(|| Encrypted {
             servers: encrypted,
@@ -269,6 +255,15 @@ impl Ask for HickoryResolver {
                 }
             }
         }
+    }
+}
+
+/// The name the server's certificate must show: `--tls-name`, or its
+/// address (an IP SAN).
+fn cert_name(settings: &Settings, server: &Nameserver) -> Arc<str> {
+    match &settings.tls_name {
+        Some(name) => Arc::from(name.as_str()),
+        None => Arc::from(server.addr().ip().to_string()),
     }
 }
 

@@ -613,18 +613,30 @@ fn free_port(ip: IpAddr) -> u16 {
     }
 }
 
+/// A server process the test started: killed and reaped when dropped.
+struct Daemon(std::process::Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Start `program` with `args` and wait until `addr` accepts TCP
 /// connections; `None` if it exits or does not get there in time.
-fn start_daemon(program: &str, args: &[&str], addr: SocketAddr) -> Option<std::process::Child> {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the server");
+fn start_daemon(program: &str, args: &[&str], addr: SocketAddr) -> Option<Daemon> {
+    let mut child = Daemon(
+        Command::new(program)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the server"),
+    );
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(10) {
-        if let Ok(Some(_)) = child.try_wait() {
+        if let Ok(Some(_)) = child.0.try_wait() {
             return None;
         }
         if std::net::TcpStream::connect(addr).is_ok() {
@@ -634,8 +646,6 @@ fn start_daemon(program: &str, args: &[&str], addr: SocketAddr) -> Option<std::p
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let _ = child.kill();
-    let _ = child.wait();
     None
 }
 
@@ -643,7 +653,7 @@ fn start_daemon(program: &str, args: &[&str], addr: SocketAddr) -> Option<std::p
 /// dropped.
 pub struct Knot {
     pub addr: SocketAddr,
-    child: std::process::Child,
+    _daemon: Daemon,
     _dir: tempfile::TempDir,
 }
 
@@ -701,19 +711,12 @@ impl Knot {
         );
         let conf_path = format!("{d}/knot.conf");
         std::fs::write(&conf_path, conf).unwrap();
-        let child = start_daemon(&knotd, &["-c", &conf_path], addr)?;
+        let daemon = start_daemon(&knotd, &["-c", &conf_path], addr)?;
         Some(Knot {
             addr,
-            child,
+            _daemon: daemon,
             _dir: dir,
         })
-    }
-}
-
-impl Drop for Knot {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -727,7 +730,7 @@ pub struct Unbound {
     pub tls: Option<SocketAddr>,
     /// DNS over HTTPS (path /dns-query), when started with certificates.
     pub https: Option<SocketAddr>,
-    child: std::process::Child,
+    _daemon: Daemon,
     _dir: tempfile::TempDir,
 }
 
@@ -782,12 +785,12 @@ impl Unbound {
             let path = format!("{d}/unbound.conf");
             std::fs::write(&path, conf).unwrap();
             let addr = SocketAddr::new(ip, port);
-            if let Some(child) = start_daemon(&unbound, &["-d", "-c", &path], addr) {
+            if let Some(daemon) = start_daemon(&unbound, &["-d", "-c", &path], addr) {
                 return Unbound {
                     addr,
                     tls,
                     https,
-                    child,
+                    _daemon: daemon,
                     _dir: dir,
                 };
             }
@@ -870,12 +873,5 @@ impl TcpCounter {
             connections,
             _stop: stop,
         }
-    }
-}
-
-impl Drop for Unbound {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
