@@ -25,7 +25,8 @@
 #               and every name must be right
 #   rate        --rate from 1/s to 100,000/s: the start rate reached, against
 #               knotd and (examples/pacer.rs) with no server at all
-#   audit       --audit beside the plain run (queries per domain, RSS)
+#   audit       --audit beside the plain run at -c 32 (default), 256 and
+#               1024 (queries per domain, CPU per query, RSS)
 #   encrypted   DoT and DoH beside UDP, through Unbound (cache warm), with
 #               dnsperf's own DoT/DoH rows
 #
@@ -278,18 +279,20 @@ CONF
     echo " $(verify "$OUT/truth.ndjson" 30000) |"
     ;;
 audit)
-    echo; echo "## --audit beside the plain run: $N names, -c 256"
+    echo; echo "## --audit beside the plain run: $N names, at the default -c 32, -c 256 and -c 1024"
     echo "| run | lookups/s | CPU µs/lk | peak RSS | queries/domain | µs CPU/query | checked |"
     echo "| --- | --- | --- | --- | --- | --- | --- |"
-    measure "plain" "$N" "$BIN" -q -n "$NS" -c 256 --format ndjson -f "$OUT/domains.txt"
-    read -r _ u s _ < <(tail -n 1 "$TMPD/time.txt")
-    echo " 1.00 | $(python3 -c "print(f'{($u+$s)/$N*1e6:.1f}')") | $(verify "$OUT/truth.ndjson" "$N") |"
-    measure "--audit" "$N" "$BIN" -n "$NS" -c 256 --audit --format ndjson -f "$OUT/domains.txt"
-    read -r _ u s _ < <(tail -n 1 "$TMPD/time.txt")
-    # Queries: one MX per domain, an A and an AAAA per name looked up.
-    looked=$(sed -n 's/.* asked for, \([0-9]*\) looked up.*/\1/p' "$TMPD/last.err")
-    q=$((N + 2 * looked))
-    echo " $(python3 -c "print(f'{$q/$N:.2f}')") | $(python3 -c "print(f'{($u+$s)/$q*1e6:.1f}')") | $(python3 bench/verify.py --audit <(head -n "$N" "$OUT/truth.ndjson") "$TMPD/last.out" | tail -1) |"
+    for c in 32 256 1024; do
+        measure "plain -c $c" "$N" "$BIN" -q -n "$NS" -c "$c" --format ndjson -f "$OUT/domains.txt"
+        read -r _ u s _ < <(tail -n 1 "$TMPD/time.txt")
+        echo " 1.00 | $(python3 -c "print(f'{($u+$s)/$N*1e6:.1f}')") | $(verify "$OUT/truth.ndjson" "$N") |"
+        measure "--audit -c $c" "$N" "$BIN" -n "$NS" -c "$c" --audit --format ndjson -f "$OUT/domains.txt"
+        read -r _ u s _ < <(tail -n 1 "$TMPD/time.txt")
+        # Queries: one MX per domain, an A and an AAAA per name looked up.
+        looked=$(sed -n 's/.* asked for, \([0-9]*\) looked up.*/\1/p' "$TMPD/last.err")
+        q=$((N + 2 * looked))
+        echo " $(python3 -c "print(f'{$q/$N:.2f}')") | $(python3 -c "print(f'{($u+$s)/$q*1e6:.1f}')") | $(python3 bench/verify.py --audit <(head -n "$N" "$OUT/truth.ndjson") "$TMPD/last.out" | tail -1) |"
+    done
     grep -E '^(addresses|problems):' "$TMPD/last.err" | sed 's/^/    /'
     ;;
 *) echo "unknown suite: $suite"; exit 2 ;;

@@ -10,7 +10,7 @@ use crate::engine::Settled;
 use crate::input::{Entry, Origin};
 use crate::name::{DomainName, escape_text};
 use crate::outcome::{Outcome, Status};
-use crate::resolver::{Answer, Failure, FailureKind, Phase, Rdata};
+use crate::resolver::{Answer, Failure, Phase, Rdata};
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
@@ -192,21 +192,17 @@ pub fn settled(r: &Record<'_>, seq: u64, fallback: Origin) -> Result<Settled, St
             })
         }
         Status::Servfail | Status::Refused | Status::Timeout | Status::Error => {
-            let kind = match r.status {
-                Status::Servfail => FailureKind::Servfail,
-                Status::Refused => FailureKind::Refused,
-                Status::Timeout => FailureKind::Timeout,
-                _ => FailureKind::Error,
+            // The failure a run makes for this status, with the record's
+            // phase (when it has one) and message.
+            let mut failure = match r.status {
+                Status::Servfail => Failure::servfail(),
+                Status::Refused => Failure::refused(),
+                Status::Timeout => Failure::timeout(),
+                _ => Failure::error(Phase::Network, ""),
             };
-            let phase = r.phase.unwrap_or(match kind {
-                FailureKind::Servfail | FailureKind::Refused => Phase::Server,
-                _ => Phase::Network,
-            });
-            Outcome::Failed(Failure {
-                kind,
-                phase,
-                message: escape_text(&message()),
-            })
+            failure.phase = r.phase.unwrap_or(failure.phase);
+            failure.message = escape_text(&message());
+            Outcome::Failed(failure)
         }
         Status::Invalid => Outcome::Invalid(escape_text(&message())),
     };
