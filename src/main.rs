@@ -14,7 +14,10 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let mut cli = Cli::parse();
+    let mut cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     let result = match cli.command.take() {
         None => Config::from_cli(cli)
             .and_then(app::run)
@@ -54,4 +57,19 @@ fn finish(written: io::Result<()>) -> u8 {
             exit::FATAL
         }
     }
+}
+
+/// A command-line error (or `--help`, `--version`) as clap writes it;
+/// when it quotes an argument holding control, invisible or bidi
+/// characters, the same text with them escaped, line by line, so that
+/// what the user typed cannot reach the terminal as anything but text.
+fn usage_error(e: clap::Error) -> ExitCode {
+    let plain = e.render().to_string();
+    let unsafe_char = |c: char| c != '\n' && mxlookup::name::is_invisible(c);
+    if !e.use_stderr() || !plain.chars().any(unsafe_char) {
+        e.exit();
+    }
+    let escaped: Vec<String> = plain.lines().map(mxlookup::name::escape_text).collect();
+    let _ = writeln!(io::stderr(), "{}", escaped.join("\n"));
+    ExitCode::from(exit::FATAL)
 }

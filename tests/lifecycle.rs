@@ -376,6 +376,20 @@ fn invisible_and_bidi_characters_in_input_never_reach_the_terminal_raw() {
     let out = run(&["-f", "/nonexistent/\u{1b}]0;pwned\u{7}"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(!stderr(&out).contains('\u{1b}'), "{}", stderr(&out));
+    // Flag values and nameservers quoted back in usage errors, by clap and
+    // by mxlookup: a bidi override and an escape sequence.
+    for args in [
+        &["--timeout", "1\u{202e}s", "a.example"][..],
+        &["--shard", "x\u{202e}/2", "a.example"],
+        &["-n", "1.2.3.4\u{1b}[31m", "a.example"],
+        &["@1.2.3.4\u{202e}", "a.example"],
+    ] {
+        let out = run(args, None);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains("\\u{"), "the value is quoted, escaped: {err}");
+        assert!(!err.contains(['\u{202e}', '\u{1b}']), "{err}");
+    }
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! to find the resolver. The certificate name is the address unless
 //! `--tls-name` says otherwise.
 
+use crate::name::escape_text;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
@@ -53,7 +54,7 @@ impl fmt::Display for Nameserver {
 }
 
 /// `IP`, `[IPv6]` or either with `:PORT`: the address, or the port
-/// defaulted.
+/// defaulted. `whole` is the user's text, already escaped, for messages.
 fn address(s: &str, whole: &str, default_port: u16) -> Result<SocketAddr, String> {
     let addr = match s.parse::<SocketAddr>() {
         Ok(addr) => addr,
@@ -95,6 +96,8 @@ impl FromStr for Nameserver {
     /// `https://IP[:PORT][/PATH]`. Port 0 and the unspecified address are
     /// refused: nothing can answer from them.
     fn from_str(s: &str) -> Result<Nameserver, String> {
+        // Messages quote what the user wrote, escaped: it reaches a terminal.
+        let shown = escape_text(s);
         let lower = s.to_ascii_lowercase();
         if let Some(rest) = lower.strip_prefix("https://").map(|_| &s[8..]) {
             let (host, path) = match rest.find('/') {
@@ -102,30 +105,36 @@ impl FromStr for Nameserver {
                 None => (rest, DOH_PATH),
             };
             if path.chars().any(|c| c.is_control() || c.is_whitespace()) {
-                return Err(format!("'{s}': the path must be printable, without spaces"));
+                return Err(format!(
+                    "'{shown}': the path must be printable, without spaces"
+                ));
             }
-            return Ok(Nameserver::Https(address(host, s, 443)?, path.to_string()));
+            return Ok(Nameserver::Https(
+                address(host, &shown, 443)?,
+                path.to_string(),
+            ));
         }
         if let Some(rest) = lower.strip_prefix("tls://").map(|_| &s[6..]) {
             return Ok(Nameserver::Tls(address(
                 rest.trim_end_matches('/'),
-                s,
+                &shown,
                 853,
             )?));
         }
         if let Some(rest) = lower.strip_prefix("udp://").map(|_| &s[6..]) {
             return Ok(Nameserver::Plain(address(
                 rest.trim_end_matches('/'),
-                s,
+                &shown,
                 53,
             )?));
         }
         if let Some((scheme, _)) = s.split_once("://") {
             return Err(format!(
-                "'{s}': '{scheme}://' is not a transport mxlookup speaks (udp://, tls://, https://)"
+                "'{shown}': '{}://' is not a transport mxlookup speaks (udp://, tls://, https://)",
+                escape_text(scheme)
             ));
         }
-        Ok(Nameserver::Plain(address(s, s, 53)?))
+        Ok(Nameserver::Plain(address(s, &shown, 53)?))
     }
 }
 
@@ -174,5 +183,19 @@ mod tests {
         assert!(err("quic://127.0.0.1").contains("'quic://' is not a transport"));
         assert!(err("300.1.1.1").contains("is not IP"));
         assert!(err("https://127.0.0.1/a b").contains("printable"));
+        // What the user wrote is quoted escaped: no control character
+        // reaches the terminal.
+        for bad in [
+            "1.2.3.4\x1b[31m",
+            "x\x1b]0;title\x07://1.2.3.4",
+            "https://127.0.0.1/\x1b[2J",
+            "tls://\u{202e}1.2.3.4",
+        ] {
+            let e = err(bad);
+            assert!(
+                !e.chars().any(|c| c.is_control() || c == '\u{202e}'),
+                "{e:?}"
+            );
+        }
     }
 }
