@@ -53,8 +53,12 @@ pub async fn handshake(
     timeout: std::time::Duration,
 ) -> Result<(), String> {
     use rustls::pki_types::ServerName;
-    let server_name = ServerName::try_from(name.to_string())
-        .map_err(|e| format!("'{name}' is not a name for TLS: {e}"))?;
+    let server_name = ServerName::try_from(name.to_string()).map_err(|e| {
+        format!(
+            "'{}' is not a name for TLS: {e}",
+            crate::name::escape_text(name)
+        )
+    })?;
     let config = if h2 {
         let mut c = (*config).clone();
         c.alpn_protocols = vec![b"h2".to_vec()];
