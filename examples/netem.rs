@@ -4,9 +4,10 @@
 //!     cargo run --release --example netem -- LISTEN UPSTREAM DELAY_MS JITTER_MS LOSS
 //!     cargo run --release --example netem -- 127.0.0.1:5300 127.0.0.2:53 10 3 0.01
 //!
-//! Runs until killed. The same code serves the tests (tests/support/proxy.rs).
+//! Runs until killed. The same code serves the tests (tests/it/support/proxy.rs).
 
-#[path = "../tests/support/proxy.rs"]
+#[path = "../tests/it/support/proxy.rs"]
+#[allow(unreachable_pub)]
 mod proxy;
 
 use std::net::SocketAddr;

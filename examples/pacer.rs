@@ -1,19 +1,34 @@
-//! How closely `--rate` holds when the server is not the limit: the engine
-//! and its limiter, as the binary runs them (256 in flight, batches in,
-//! batches out), with work that answers at once. `bench/run.sh rate` runs
+//! How closely `--rate` holds when the server is not the limit: the
+//! pipeline and its limiter, as the binary runs them (256 in flight,
+//! batches in, batches out), with a resolver that answers at once. `bench/run.sh rate` runs
 //! this beside the real runs against knotd, where the machine's own
 //! ceiling (client and server on two cores) caps the highest rates.
 //!
 //!     cargo run --release --example pacer [RATE...]
 
-use mxlookup::engine::{self, Batches, Bounds, Done, Interrupt};
-use mxlookup::input::{Entry, Origin, normalize};
-use mxlookup::resolver::Answer;
-use mxlookup::{Limiter, Outcome};
-use std::sync::Arc;
+use mxlookup::outcome::{Entry, Origin, Place};
+use mxlookup::resolver::{Answer, Failure, RecordType};
+use mxlookup::text::SafeText;
+use mxlookup::{DomainName, Limiter, Pipeline, Resolver};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::{mpsc, watch};
 
+/// Answers at once, and remembers when the first and last lookups started.
+#[derive(Default)]
+struct Clock {
+    starts: Mutex<(Option<Instant>, Option<Instant>)>,
+}
+
+impl Resolver for Clock {
+    async fn resolve(&self, _: &DomainName, _: RecordType) -> Result<Answer, Failure> {
+        let now = Instant::now();
+        let mut s = self.starts.lock().expect("not poisoned");
+        s.0.get_or_insert(now);
+        s.1 = Some(now);
+        Ok(Answer::default())
+    }
+}
 fn main() {
     let rates: Vec<f64> = std::env::args()
         .skip(1)
@@ -48,8 +63,9 @@ fn main() {
 async fn run(n: u64, rate: f64) -> (f64, u64) {
     let (in_tx, in_rx) = mpsc::channel::<Vec<Entry>>(4);
     let (out_tx, mut out_rx) = mpsc::channel::<Vec<mxlookup::Settled>>(64);
-    let (_interrupt_tx, interrupt_rx) = watch::channel(Interrupt::None);
-    let source: Arc<str> = Arc::from("pacer");
+    let (_interrupt_tx, interrupt_rx) = watch::channel(Default::default());
+    let place = Place::File(Arc::new(SafeText::new("pacer")));
+    let name = DomainName::parse_ascii("a.example").expect("a name");
     tokio::spawn(async move {
         let mut seq = 0;
         while seq < n {
@@ -57,11 +73,11 @@ async fn run(n: u64, rate: f64) -> (f64, u64) {
                 .map(|s| Entry {
                     seq: s,
                     origin: Origin {
-                        source: source.clone(),
+                        place: place.clone(),
                         line: s + 1,
                     },
-                    input: "a.example".into(),
-                    name: normalize("a.example").expect("not a comment"),
+                    input: SafeText::new("a.example"),
+                    name: Ok(name.clone()),
                 })
                 .collect();
             seq += batch.len() as u64;
@@ -77,35 +93,16 @@ async fn run(n: u64, rate: f64) -> (f64, u64) {
         }
         settled
     });
+    let resolver = Arc::new(Clock::default());
     let limiter = Arc::new(Limiter::new(256, Some(rate)));
-    let mut first: Option<Instant> = None;
-    let mut last = Instant::now();
-    let work = |_name, permit| {
-        let now = Instant::now();
-        first.get_or_insert(now);
-        last = now;
-        async move {
-            drop(permit);
-            Done::from(Outcome::Answered(Answer {
-                nxdomain: false,
-                aliases: Vec::new(),
-                records: Vec::new(),
-                ttl: None,
-                authenticated: false,
-                server: None,
-            }))
-        }
-    };
-    engine::run(
-        Batches::new(in_rx),
-        limiter,
-        Bounds::jobs(256),
-        work,
-        out_tx,
-        interrupt_rx,
-    )
-    .await;
+    Pipeline::new(resolver.clone(), limiter)
+        .run(in_rx, out_tx, interrupt_rx)
+        .await;
     let settled = counter.await.expect("the counter");
-    let wall = first.map_or(0.0, |f| (last - f).as_secs_f64());
+    let (first, last) = *resolver.starts.lock().expect("not poisoned");
+    let wall = match (first, last) {
+        (Some(f), Some(l)) => (l - f).as_secs_f64(),
+        _ => 0.0,
+    };
     (wall, settled)
 }

@@ -12,12 +12,9 @@
 //! one, so nothing deadlocks, even at `--concurrency 1`; the number of
 //! entries in progress is bounded too.
 
-use crate::audit::Report;
-use crate::audit::baseline::Change;
-use crate::input::Entry;
 use crate::limiter::{Limiter, Permit};
 use crate::name::DomainName;
-use crate::outcome::Outcome;
+use crate::outcome::{Audit, Entry, Outcome, Settled};
 use crate::resolver::{Failure, Phase};
 use futures_util::FutureExt;
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -30,36 +27,10 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-/// The one result of one entry.
-#[derive(Debug)]
-pub struct Settled {
-    pub entry: Entry,
-    pub outcome: Outcome,
-    /// With `--audit`: the exchanges' addresses and the problems found.
-    pub audit: Option<Box<Report>>,
-    /// With `--baseline`: what changed since (set by the writer).
-    pub changes: Option<Vec<Change>>,
-    /// From the start of the work (after the limiter let it go) to its end.
-    pub elapsed: Duration,
-}
-
-impl Settled {
-    /// A result made outside the engine (for tests and library users).
-    pub fn new(entry: Entry, outcome: Outcome, elapsed: Duration) -> Settled {
-        Settled {
-            entry,
-            outcome,
-            audit: None,
-            changes: None,
-            elapsed,
-        }
-    }
-}
-
 /// What a piece of work came to.
-pub struct Done {
+pub(crate) struct Done {
     pub outcome: Outcome,
-    pub audit: Option<Box<Report>>,
+    pub audit: Option<Box<Audit>>,
 }
 
 impl From<Outcome> for Done {
@@ -87,6 +58,7 @@ pub enum Finish {
 /// What the signal handler asks of the engine.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Interrupt {
+    /// No interruption.
     #[default]
     None,
     /// Start nothing new; let what runs settle.
@@ -106,13 +78,13 @@ const HELD: usize = 4 * BATCH;
 const FLUSH_AFTER: Duration = Duration::from_millis(2);
 
 /// Entries arriving in batches, handed out one at a time.
-pub struct Batches {
+pub(crate) struct Batches {
     rx: mpsc::Receiver<Vec<Entry>>,
     queue: VecDeque<Entry>,
 }
 
 impl Batches {
-    pub fn new(rx: mpsc::Receiver<Vec<Entry>>) -> Batches {
+    pub(crate) fn new(rx: mpsc::Receiver<Vec<Entry>>) -> Batches {
         Batches {
             rx,
             queue: VecDeque::new(),
@@ -182,7 +154,7 @@ impl Slab {
 
 /// How much work may be in progress.
 #[derive(Clone, Debug)]
-pub struct Bounds {
+pub(crate) struct Bounds {
     /// Entries in progress at once.
     pub jobs: usize,
     /// Results the writer holds for input order (see
@@ -192,8 +164,9 @@ pub struct Bounds {
     pub max_held: usize,
 }
 
+#[cfg(test)]
 impl Bounds {
-    pub fn jobs(jobs: usize) -> Bounds {
+    pub(crate) fn jobs(jobs: usize) -> Bounds {
         Bounds {
             jobs,
             held: Arc::default(),
@@ -205,7 +178,7 @@ impl Bounds {
 /// Run `work` for every entry from `input`, within `bounds`, and send one
 /// result per entry to `output`, in batches. `work` gets the entry's name
 /// and the permit it was started with.
-pub async fn run<W, F>(
+pub(crate) async fn run<W, F>(
     mut input: Batches,
     limiter: Arc<Limiter>,
     bounds: Bounds,

@@ -14,6 +14,7 @@ const TICK: Duration = Duration::from_millis(1);
 /// A permit to have one lookup in flight; dropping it frees the slot.
 pub type Permit = OwnedSemaphorePermit;
 
+/// At most `concurrency` queries in flight, and with a rate, starts evenly spaced.
 #[derive(Debug)]
 pub struct Limiter {
     slots: Arc<Semaphore>,
@@ -53,6 +54,7 @@ impl Limiter {
         }
     }
 
+    /// The most queries in flight.
     pub fn concurrency(&self) -> usize {
         self.concurrency
     }

@@ -1,75 +1,12 @@
-//! The `mxlookup` binary: parse flags, build the configuration, run, print
-//! the one fatal error if there is one, and return the exit status. Also
-//! the commands `report` (saved runs written again), `completions` and
-//! `man`.
+//! The `mxlookup` binary: the command line over the library. Everything
+//! here (flags, configuration, the terminal, `mxlookup report`, exit
+//! statuses) is in [`cli`]; the library knows nothing of it.
 
-use clap::{CommandFactory, Parser};
-use mxlookup::cli::{Cli, Command};
-use mxlookup::config::{Config, Output};
-use mxlookup::{app, exit, merge};
-use std::io::{self, Write};
-use std::process::ExitCode;
+mod cli;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn main() -> ExitCode {
-    let mut cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => return usage_error(e),
-    };
-    let result = match cli.command.take() {
-        None => Config::from_cli(cli)
-            .and_then(app::run)
-            .map(|report| report.exit_code),
-        Some(Command::Report(args)) => merge::run(&args.files, &Output::from_args(&args.output)),
-        Some(Command::Completions { shell }) => {
-            // Into memory first: the generator panics when a write fails.
-            let mut script = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "mxlookup", &mut script);
-            let mut out = io::stdout().lock();
-            Ok(finish(out.write_all(&script).and_then(|()| out.flush())))
-        }
-        Some(Command::Man) => {
-            let mut out = io::stdout().lock();
-            let written = clap_mangen::Man::new(Cli::command())
-                .render(&mut out)
-                .and_then(|()| out.flush());
-            Ok(finish(written))
-        }
-    };
-    match result {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("mxlookup: {e}");
-            ExitCode::from(exit::FATAL)
-        }
-    }
-}
-
-/// The exit status after writing a script or page: a closed pipe is fine.
-fn finish(written: io::Result<()>) -> u8 {
-    match written {
-        Ok(()) => exit::SUCCESS,
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => exit::SUCCESS,
-        Err(e) => {
-            eprintln!("mxlookup: writing output: {e}");
-            exit::FATAL
-        }
-    }
-}
-
-/// A command-line error (or `--help`, `--version`) as clap writes it;
-/// when it quotes an argument holding control, invisible or bidi
-/// characters, the same text with them escaped, line by line, so that
-/// what the user typed cannot reach the terminal as anything but text.
-fn usage_error(e: clap::Error) -> ExitCode {
-    let plain = e.render().to_string();
-    let unsafe_char = |c: char| c != '\n' && mxlookup::name::is_invisible(c);
-    if !e.use_stderr() || !plain.chars().any(unsafe_char) {
-        e.exit();
-    }
-    let escaped: Vec<String> = plain.lines().map(mxlookup::name::escape_text).collect();
-    let _ = writeln!(io::stderr(), "{}", escaped.join("\n"));
-    ExitCode::from(exit::FATAL)
+fn main() -> std::process::ExitCode {
+    cli::main()
 }

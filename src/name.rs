@@ -1,9 +1,10 @@
 //! Domain names as mxlookup prints and compares them: lower-case ASCII
 //! presentation form, no trailing dot, and every byte that is not a letter,
 //! digit, hyphen or underscore escaped (`\.`, `\\`, `\DDD`), so that nothing
-//! read from the network or from input can move a terminal's cursor. Also
-//! [`escape_text`], the one sanitiser for any other text that is echoed.
+//! read from the network or from input can move a terminal's cursor. Any
+//! other text that is shown is a [`SafeText`].
 
+use crate::text::{SafeText, is_invisible};
 use std::fmt;
 
 /// Longest label on the wire (RFC 1035).
@@ -41,6 +42,7 @@ impl DomainName {
         DomainName(Box::from("."))
     }
 
+    /// Whether this is the root (`.`).
     pub fn is_root(&self) -> bool {
         &*self.0 == "."
     }
@@ -186,6 +188,36 @@ pub fn wire_labels(wire: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
+impl serde::Serialize for DomainName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DomainName {
+    /// A name in presentation form, checked (escapes allowed); `"."` is the
+    /// root.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<DomainName, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        if text == "." {
+            return Ok(DomainName::root());
+        }
+        DomainName::parse_ascii(&text).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "'{}' is not a domain name: {e}",
+                SafeText::new(&text)
+            ))
+        })
+    }
+}
+
+impl From<&DomainName> for SafeText {
+    /// A name is escaped already: no second pass.
+    fn from(name: &DomainName) -> SafeText {
+        SafeText::trusted(name.as_str().to_string())
+    }
+}
+
 impl fmt::Display for DomainName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -238,52 +270,6 @@ pub fn presentation<'a>(labels: impl IntoIterator<Item = &'a [u8]>) -> String {
         out.push(b'.');
     }
     ascii_string(out)
-}
-
-/// Make arbitrary text safe for a terminal: control characters (C0, DEL,
-/// C1) and every invisible, format or bidi character (see [`is_invisible`])
-/// become `\u{..}` escapes. Everything mxlookup echoes goes through here or
-/// through [`presentation`]: input lines, file names, messages from the
-/// network.
-pub fn escape_text(text: &str) -> String {
-    use std::fmt::Write as _;
-    // The usual case: printable ASCII, nothing to escape.
-    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if is_invisible(c) {
-            let _ = write!(out, "\\u{{{:x}}}", c as u32);
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// A character that a terminal would not show as itself: controls (C0,
-/// DEL, C1), the line and paragraph separators, and the format characters
-/// that hide text or reorder it (soft hyphen, Arabic letter mark, Mongolian
-/// vowel separator, zero-width and bidi controls, word joiners and
-/// invisible operators, variation selectors, the byte-order mark,
-/// interlinear annotations and the tag characters). The list follows fd's
-/// `sanitize.rs`, and adds the fillers that render blank.
-pub fn is_invisible(c: char) -> bool {
-    c.is_control()
-        || matches!(c,
-            '\u{00ad}' | '\u{034f}' | '\u{061c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
-            | '\u{180b}'..='\u{180f}'
-            | '\u{200b}'..='\u{200f}'
-            | '\u{2028}'..='\u{202e}'
-            | '\u{2060}'..='\u{206f}'
-            | '\u{3164}'
-            | '\u{fe00}'..='\u{fe0f}'
-            | '\u{feff}'
-            | '\u{ffa0}'
-            | '\u{fff0}'..='\u{fffb}'
-            | '\u{1d173}'..='\u{1d17a}'
-            | '\u{e0000}'..='\u{e0fff}')
 }
 
 /// Split presentation form into raw labels, checking the RFC 1035 limits.
@@ -471,49 +457,6 @@ mod tests {
         let labels: [&[u8]; 2] = [b"m\x1b[2J\x00x", b"EXAMPLE"];
         assert_eq!(presentation(labels), "m\\027\\0912j\\000x.example");
         assert_eq!(presentation(std::iter::empty::<&[u8]>()), ".");
-    }
-
-    #[test]
-    fn escape_text_neutralises_controls() {
-        assert_eq!(
-            escape_text("a\u{1b}[31mb\u{202e}c"),
-            "a\\u{1b}[31mb\\u{202e}c"
-        );
-    }
-
-    #[test]
-    fn escape_text_covers_every_invisible_and_bidi_character() {
-        for c in [
-            '\u{00ad}',
-            '\u{061c}',
-            '\u{180e}',
-            '\u{200b}',
-            '\u{200e}',
-            '\u{2028}',
-            '\u{2029}',
-            '\u{202a}',
-            '\u{2060}',
-            '\u{2066}',
-            '\u{206f}',
-            '\u{feff}',
-            '\u{fff9}',
-            '\u{fffb}',
-            '\u{e0001}',
-            '\u{e0041}',
-            '\u{e007f}',
-            '\u{85}',
-            '\u{9b}',
-        ] {
-            let escaped = escape_text(&format!("a{c}b"));
-            assert_eq!(
-                escaped,
-                format!("a\\u{{{:x}}}b", c as u32),
-                "{:x}",
-                c as u32
-            );
-        }
-        // Ordinary letters of any script stay as they are.
-        assert_eq!(escape_text("bücher 例え ÉCOLE"), "bücher 例え ÉCOLE");
     }
 
     #[test]

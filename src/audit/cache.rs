@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Names kept per generation.
-pub const CAPACITY: usize = 50_000;
+pub(super) const CAPACITY: usize = 50_000;
 
 type Lookup = Shared<BoxFuture<'static, Arc<Addresses>>>;
 
@@ -29,7 +29,7 @@ enum Slot {
     InFlight(Lookup),
 }
 
-pub struct AddressCache<R> {
+pub(super) struct AddressCache<R> {
     resolver: Arc<R>,
     limiter: Arc<Limiter>,
     capacity: usize,
@@ -49,7 +49,7 @@ pub struct CacheStats {
 }
 
 impl<R: Resolver> AddressCache<R> {
-    pub fn new(resolver: Arc<R>, limiter: Arc<Limiter>, capacity: usize) -> Self {
+    pub(super) fn new(resolver: Arc<R>, limiter: Arc<Limiter>, capacity: usize) -> Self {
         AddressCache {
             resolver,
             limiter,
@@ -60,7 +60,7 @@ impl<R: Resolver> AddressCache<R> {
         }
     }
 
-    pub fn stats(&self) -> CacheStats {
+    pub(super) fn stats(&self) -> CacheStats {
         CacheStats {
             asked: self.asked.load(Ordering::Relaxed),
             looked_up: self.queries.load(Ordering::Relaxed),
@@ -69,7 +69,7 @@ impl<R: Resolver> AddressCache<R> {
 
     /// The A and AAAA answers of `name`, from the cache, from a lookup in
     /// flight, or by looking them up (each query through the limiter).
-    pub async fn addresses(&self, name: &DomainName) -> Arc<Addresses> {
+    pub(super) async fn addresses(&self, name: &DomainName) -> Arc<Addresses> {
         self.asked.fetch_add(1, Ordering::Relaxed);
         let slot = {
             let mut g = self.generations.lock().unwrap_or_else(|e| e.into_inner());

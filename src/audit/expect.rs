@@ -6,10 +6,12 @@
 //! itself; `*` alone is every name), compared in lower case. A domain that
 //! matches several rules must satisfy each.
 
-use super::{Code, Problem};
 use crate::name::DomainName;
 use crate::outcome::Outcome;
+use crate::outcome::{Code, Problem};
+use crate::text::SafeText;
 
+/// A rule of `--expect DOMAINS=EXCHANGES`: every domain that matches the left side must have an exchange that matches the right side.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Expectation {
     domains: String,
@@ -19,7 +21,7 @@ pub struct Expectation {
 impl Expectation {
     /// `DOMAINS=EXCHANGES`.
     pub fn parse(spec: &str) -> Result<Expectation, String> {
-        let shown = crate::name::escape_text(spec);
+        let shown = crate::text::escape_text(spec);
         let (d, e) = spec
             .split_once('=')
             .ok_or_else(|| format!("'{shown}' is not DOMAINS=EXCHANGES (for example '*.example.org=*.mail.example.net')"))?;
@@ -61,7 +63,7 @@ impl Expectation {
 
 /// `*` matches any run of characters (dots included); everything else
 /// matches itself.
-pub fn glob(pattern: &str, text: &str) -> bool {
+pub(super) fn glob(pattern: &str, text: &str) -> bool {
     let (p, t) = (pattern.as_bytes(), text.as_bytes());
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
@@ -84,7 +86,7 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 }
 
 /// The `unexpected_exchange` problems of one domain.
-pub fn check(rules: &[Expectation], domain: &DomainName, outcome: &Outcome) -> Vec<Problem> {
+pub(super) fn check(rules: &[Expectation], domain: &DomainName, outcome: &Outcome) -> Vec<Problem> {
     let exchanges: Vec<&str> = outcome.mx_records().map(|(_, e)| e.as_str()).collect();
     rules
         .iter()
@@ -93,7 +95,7 @@ pub fn check(rules: &[Expectation], domain: &DomainName, outcome: &Outcome) -> V
         .map(|r| Problem {
             code: Code::UnexpectedExchange,
             exchange: None,
-            message: if exchanges.is_empty() {
+            message: SafeText::from(if exchanges.is_empty() {
                 format!(
                     "no exchange matches {} ({} has none)",
                     r.exchanges,
@@ -105,7 +107,7 @@ pub fn check(rules: &[Expectation], domain: &DomainName, outcome: &Outcome) -> V
                     r.exchanges,
                     exchanges.join(", ")
                 )
-            },
+            }),
         })
         .collect()
 }

@@ -3,8 +3,8 @@
 //! the domain itself when it has no MX). Pure: it sends nothing.
 
 use super::special::special;
-use super::{Code, Exchange, Problem, Report};
 use crate::name::DomainName;
+use crate::outcome::{Audit, Code, Exchange, Problem};
 use crate::outcome::{Outcome, Status};
 use crate::resolver::{Answer, Failure, Rdata};
 use std::net::IpAddr;
@@ -12,14 +12,14 @@ use std::sync::Arc;
 
 /// What the DNS said about one name's addresses.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Addresses {
+pub(super) struct Addresses {
     pub a: Result<Answer, Failure>,
     pub aaaa: Result<Answer, Failure>,
 }
 
 impl Addresses {
     /// The addresses found, IPv4 first.
-    pub fn list(&self) -> Vec<IpAddr> {
+    pub(super) fn list(&self) -> Vec<IpAddr> {
         let mut v: Vec<IpAddr> = [&self.a, &self.aaaa]
             .into_iter()
             .flat_map(|r| r.iter().flat_map(Answer::addresses))
@@ -76,7 +76,7 @@ fn ip_literal(name: &DomainName) -> bool {
 
 /// The targets delivery would use for this outcome: the exchanges (not the
 /// root), or the domain itself with no MX (implicit MX, RFC 5321 §5.1).
-pub fn targets(domain: &DomainName, outcome: &Outcome) -> Vec<DomainName> {
+pub(super) fn targets(domain: &DomainName, outcome: &Outcome) -> Vec<DomainName> {
     match outcome.status() {
         Status::Ok => {
             let mut t: Vec<DomainName> = Vec::new();
@@ -95,18 +95,18 @@ pub fn targets(domain: &DomainName, outcome: &Outcome) -> Vec<DomainName> {
 fn problem(code: Code, exchange: Option<&DomainName>, message: String) -> Problem {
     Problem {
         code,
-        exchange: exchange.map(|e| e.as_str().to_string()),
-        message,
+        exchange: exchange.cloned(),
+        message: message.into(),
     }
 }
 
 /// The audit report of one domain, from its outcome and the addresses of
 /// each of its targets (see [`targets`]).
-pub fn report(
+pub(super) fn report(
     domain: &DomainName,
     outcome: &Outcome,
     found: &[(DomainName, Arc<Addresses>)],
-) -> Report {
+) -> Audit {
     let mut problems = Vec::new();
     let lookup = |n: &DomainName| found.iter().find(|(t, _)| t == n).map(|(_, a)| &**a);
     let mut exchanges = Vec::new();
@@ -205,7 +205,7 @@ pub fn report(
         }
         _ => {}
     }
-    Report {
+    Audit {
         resolved: true,
         exchanges,
         implicit,
@@ -293,7 +293,7 @@ mod tests {
         Arc::new(Addresses { a, aaaa })
     }
 
-    fn codes(r: &Report) -> Vec<Code> {
+    fn codes(r: &Audit) -> Vec<Code> {
         let mut c: Vec<Code> = r.problems.iter().map(|p| p.code).collect();
         c.sort();
         c
@@ -389,7 +389,7 @@ mod tests {
             .find(|p| p.code == Code::SpecialAddress)
             .unwrap();
         assert!(special.message.contains("10.0.0.25") && special.message.contains("private"));
-        assert_eq!(special.exchange.as_deref(), Some("private.example"));
+        assert_eq!(special.exchange, Some(name("private.example")));
     }
 
     #[test]

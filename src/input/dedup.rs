@@ -15,6 +15,7 @@ pub struct Seen {
 }
 
 impl Seen {
+    /// An empty set, with a hash key of its own.
     pub fn new() -> Seen {
         Seen {
             sets: (0..256).map(|_| HashSet::default()).collect(),
@@ -37,7 +38,7 @@ impl Default for Seen {
 
 /// The set's values are already hashes; hashing them again is waste.
 #[derive(Clone, Copy, Default)]
-pub struct Unhashed;
+pub(super) struct Unhashed;
 
 impl BuildHasher for Unhashed {
     type Hasher = IdentityHasher;
@@ -46,7 +47,7 @@ impl BuildHasher for Unhashed {
     }
 }
 
-pub struct IdentityHasher(u64);
+pub(super) struct IdentityHasher(u64);
 
 impl std::hash::Hasher for IdentityHasher {
     fn finish(&self) -> u64 {

@@ -8,6 +8,8 @@
 
 mod dedup;
 mod normalize;
+#[cfg(test)]
+mod properties;
 mod shard;
 mod source;
 
@@ -17,60 +19,16 @@ pub use shard::{Shard, fnv1a64};
 pub use source::{MAX_LINE, MAX_SKIP, Source};
 
 use crate::error::Error;
-use crate::name::{DomainName, escape_text};
+use crate::name::DomainName;
+use crate::outcome::{Entry, Origin, Place};
+use crate::text::SafeText;
 use source::{Line, LineReader, read_line_capped};
-use std::fmt;
 use std::io::{self, BufReader};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// How much of a line is kept to show the user what they wrote.
 const SHOWN: usize = 200;
-
-/// Where an entry came from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Origin {
-    /// `argument`, `stdin`, or the file's path as given (escaped).
-    pub source: Arc<str>,
-    /// Line number in the file (1-based), or position among the arguments.
-    pub line: u64,
-}
-
-impl fmt::Display for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if &*self.source == ARGUMENT {
-            write!(f, "argument {}", self.line)
-        } else {
-            write!(f, "{}:{}", self.source, self.line)
-        }
-    }
-}
-
-const ARGUMENT: &str = "argument";
-
-/// One domain to look up, or a line that is not one.
-#[derive(Clone, Debug)]
-pub struct Entry {
-    /// Position in the run's input order, from 0, counting each distinct
-    /// domain once.
-    pub seq: u64,
-    pub origin: Origin,
-    /// The text as written, escaped for printing and cut short if long.
-    pub input: String,
-    /// The domain, or why the text is not one.
-    pub name: Result<DomainName, String>,
-}
-
-impl Entry {
-    /// The name to show for this entry: the domain, or for an invalid line
-    /// the text as written.
-    pub fn display_name(&self) -> &str {
-        match &self.name {
-            Ok(name) => name.as_str(),
-            Err(_) => &self.input,
-        }
-    }
-}
 
 /// The lazy stream of entries over every source, with duplicates removed.
 /// Its items are `Err` only for a read error, which ends the input.
@@ -88,7 +46,7 @@ pub struct Entries {
 
 /// Where a line came from, the text as shown, and what it parsed to
 /// (`None` for a blank line or comment).
-type RawLine = (Origin, String, Option<Result<DomainName, String>>);
+type RawLine = (Origin, SafeText, Option<Result<DomainName, SafeText>>);
 
 enum Reader {
     Args {
@@ -96,13 +54,14 @@ enum Reader {
         args: std::vec::IntoIter<std::ffi::OsString>,
     },
     Lines {
-        label: Arc<str>,
+        place: Place,
         line: u64,
         reader: LineReader,
     },
 }
 
 impl Entries {
+    /// Entries from `sources`, in order, each distinct domain once.
     pub fn new(sources: Vec<Source>) -> Entries {
         Entries {
             sources: sources.into_iter(),
@@ -153,18 +112,20 @@ impl Entries {
             Reader::Args { next, args } => {
                 let arg = args.next()?;
                 let origin = Origin {
-                    source: Arc::from(ARGUMENT),
+                    place: Place::Argument,
                     line: *next,
                 };
                 *next += 1;
                 let parsed = match arg.to_str() {
                     Some(text) => normalize(text),
-                    None => Some(Err("the argument is not valid UTF-8".to_string())),
+                    None => Some(Err(SafeText::from_static(
+                        "the argument is not valid UTF-8",
+                    ))),
                 };
                 Some(Ok((origin, shown(arg.as_encoded_bytes()), parsed)))
             }
             Reader::Lines {
-                label,
+                place,
                 line,
                 reader,
             } => {
@@ -173,21 +134,24 @@ impl Entries {
                     Ok(Some(kind)) => kind,
                     Err(e) => {
                         return Some(Err(Error::Read {
-                            source_name: label.to_string(),
+                            source_name: match place {
+                                Place::File(path) => path.to_string(),
+                                _ => "stdin".to_string(),
+                            },
                             source: e,
                         }));
                     }
                 };
                 *line += 1;
                 let origin = Origin {
-                    source: label.clone(),
+                    place: place.clone(),
                     line: *line,
                 };
                 let bytes = self.buf.strip_suffix(b"\r").unwrap_or(&self.buf);
                 let parsed = match kind {
-                    Line::Overlong => {
-                        Some(Err(format!("the line is longer than {MAX_LINE} bytes")))
-                    }
+                    Line::Overlong => Some(Err(crate::safe!(
+                        "the line is longer than {MAX_LINE} bytes"
+                    ))),
                     Line::Endless => {
                         // Not a list of lines: give up on this source.
                         let text = shown(bytes);
@@ -195,7 +159,7 @@ impl Entries {
                         return Some(Ok((
                             origin,
                             text,
-                            Some(Err(format!(
+                            Some(Err(crate::safe!(
                                 "more than {} MiB without a line break: this is not a list of domains, and the rest of it was not read",
                                 MAX_SKIP >> 20
                             ))),
@@ -203,7 +167,7 @@ impl Entries {
                     }
                     Line::Text => match std::str::from_utf8(bytes) {
                         Ok(text) => normalize(text),
-                        Err(_) => Some(Err("the line is not valid UTF-8".to_string())),
+                        Err(_) => Some(Err(SafeText::from_static("the line is not valid UTF-8"))),
                     },
                 };
                 Some(Ok((origin, shown(bytes), parsed)))
@@ -212,23 +176,23 @@ impl Entries {
     }
 
     fn advance_source(&mut self) -> bool {
-        let lines = |label: String, read: Box<dyn io::Read + Send>| Reader::Lines {
-            label: Arc::from(label),
+        let lines = |place: Place, read: Box<dyn io::Read + Send>| Reader::Lines {
+            place,
             line: 0,
             reader: BufReader::with_capacity(64 * 1024, read),
         };
+        let file = |name: &str| Place::File(Arc::new(SafeText::new(name)));
         self.current = match self.sources.next() {
             None => return false,
             Some(Source::Args { first, args }) => Some(Reader::Args {
                 next: first,
                 args: args.into_iter(),
             }),
-            Some(Source::File(path, file)) => Some(lines(
-                escape_text(&path.display().to_string()),
-                Box::new(file),
-            )),
-            Some(Source::Reader(label, reader)) => Some(lines(escape_text(&label), reader)),
-            Some(Source::Stdin) => Some(lines("stdin".into(), Box::new(io::stdin()))),
+            Some(Source::File(path, f)) => {
+                Some(lines(file(&path.display().to_string()), Box::new(f)))
+            }
+            Some(Source::Reader(label, reader)) => Some(lines(file(&label), reader)),
+            Some(Source::Stdin) => Some(lines(Place::Stdin, Box::new(io::stdin()))),
         };
         true
     }
@@ -283,13 +247,14 @@ impl Iterator for Entries {
     }
 }
 
-fn shown(bytes: &[u8]) -> String {
+fn shown(bytes: &[u8]) -> SafeText {
     let cut = &bytes[..bytes.len().min(SHOWN)];
-    let mut text = escape_text(String::from_utf8_lossy(cut).trim());
+    let text = String::from_utf8_lossy(cut);
     if bytes.len() > SHOWN {
-        text.push('…');
+        SafeText::from(format!("{}…", text.trim()))
+    } else {
+        SafeText::new(text.trim())
     }
-    text
 }
 
 #[cfg(test)]

@@ -4,16 +4,17 @@
 //! address (in any of the forms people paste) turned into its domain.
 
 use crate::name::DomainName;
+use crate::text::SafeText;
 
 /// Turn one line (or argument) into a domain name. `None` for a blank line
 /// or a comment.
-pub fn normalize(text: &str) -> Option<Result<DomainName, String>> {
+pub fn normalize(text: &str) -> Option<Result<DomainName, SafeText>> {
     let text = text.trim_start_matches('\u{feff}').trim();
     let text = strip_comment(text).trim_end();
     if text.is_empty() {
         return None;
     }
-    Some(normalize_domain(text))
+    Some(normalize_domain(text).map_err(SafeText::from))
 }
 
 /// The text before a comment: a whole-line comment, or `#` after
@@ -73,7 +74,7 @@ fn normalize_domain(text: &str) -> Result<DomainName, String> {
     }
     if domain
         .chars()
-        .any(|c| c.is_control() || c.is_whitespace() || crate::name::is_invisible(c))
+        .any(|c| c.is_control() || c.is_whitespace() || crate::text::is_invisible(c))
     {
         // Let the ASCII parser name the offending character.
         return DomainName::parse_ascii(domain);
@@ -88,13 +89,13 @@ fn normalize_domain(text: &str) -> Result<DomainName, String> {
 
 /// The Unicode form (U-label) of a name with A-labels (`xn--`), if it has
 /// any and they decode; for showing beside the name looked up.
-pub fn unicode_form(name: &DomainName) -> Option<String> {
+pub fn unicode_form(name: &DomainName) -> Option<SafeText> {
     if !name.as_str().split('.').any(|l| l.starts_with("xn--")) {
         return None;
     }
     let (unicode, result) = idna::domain_to_unicode(name.as_str());
     result.ok()?;
-    (unicode != name.as_str()).then(|| crate::name::escape_text(&unicode))
+    (unicode != name.as_str()).then(|| SafeText::from(unicode))
 }
 
 #[cfg(test)]
@@ -106,7 +107,7 @@ mod tests {
     }
 
     fn bad(text: &str) -> String {
-        normalize(text).unwrap().unwrap_err()
+        normalize(text).unwrap().unwrap_err().to_string()
     }
 
     #[test]
@@ -144,7 +145,7 @@ mod tests {
         assert_eq!(ok("ÉCOLE.example"), "xn--cole-9oa.example");
         assert_eq!(ok("例え.テスト"), "xn--r8jz45g.xn--zckzah");
         let n = DomainName::parse_ascii("xn--bcher-kva.example").unwrap();
-        assert_eq!(unicode_form(&n).as_deref(), Some("bücher.example"));
+        assert_eq!(unicode_form(&n).unwrap().as_str(), "bücher.example");
         assert_eq!(
             unicode_form(&DomainName::parse_ascii("plain.example").unwrap()),
             None

@@ -8,11 +8,14 @@
 /// tool can reproduce the split. An invalid line is placed by its text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
+    /// K: which shard, from 0.
     pub index: u64,
+    /// N: how many shards.
     pub count: u64,
 }
 
 impl Shard {
+    /// Whether the name (canonical form) or invalid line `key` falls in this shard.
     pub fn contains(&self, key: &str) -> bool {
         fnv1a64(key.as_bytes()) % self.count == self.index
     }

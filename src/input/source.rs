@@ -20,11 +20,14 @@ pub enum Source {
     /// Domains given on the command line; `first` is the position of the
     /// first of them among all the DOMAIN arguments (1-based).
     Args {
+        /// The position of the first among all the DOMAIN arguments.
         first: u64,
+        /// The arguments as given.
         args: Vec<OsString>,
     },
     /// A file, opened up front so that a missing one fails before any lookup.
     File(PathBuf, File),
+    /// Standard input.
     Stdin,
     /// Any reader, named for messages (`LABEL:LINE`).
     Reader(String, Box<dyn Read + Send>),
@@ -98,7 +101,7 @@ impl Source {
 }
 
 /// What one read gave.
-pub enum Line {
+pub(super) enum Line {
     /// A line (without its line break) is in the buffer.
     Text,
     /// The line was longer than the cap: the buffer holds its start.
@@ -108,11 +111,11 @@ pub enum Line {
 }
 
 /// A source of lines, buffered.
-pub type LineReader = BufReader<Box<dyn Read + Send>>;
+pub(super) type LineReader = BufReader<Box<dyn Read + Send>>;
 
 /// Read one line (without its `\n`) into `buf`, keeping at most `cap`
 /// bytes and skipping the rest. `None` at the end of input.
-pub fn read_line_capped(
+pub(super) fn read_line_capped(
     reader: &mut LineReader,
     buf: &mut Vec<u8>,
     cap: usize,

@@ -9,10 +9,11 @@
 //! such cells change; a program reading the file sees the apostrophe.
 
 use super::{Sink, Style};
-use crate::engine::Settled;
+use crate::outcome::Settled;
 use std::borrow::Cow;
 use std::io::{self, Write};
 
+/// The CSV format, written as results arrive.
 pub struct CsvSink<W: Write> {
     out: csv::Writer<W>,
     flush_lines: bool,
@@ -21,6 +22,7 @@ pub struct CsvSink<W: Write> {
 }
 
 impl<W: Write> CsvSink<W> {
+    /// Write the header to `out` now, then a row per MX record.
     pub fn new(out: W, style: &Style) -> Self {
         let mut out = csv::WriterBuilder::new()
             .buffer_capacity(64 * 1024)
@@ -52,7 +54,7 @@ impl<W: Write> CsvSink<W> {
 }
 
 /// A cell that a spreadsheet would take for a formula, made inert.
-pub fn neutralize(cell: &str) -> Cow<'_, str> {
+pub(super) fn neutralize(cell: &str) -> Cow<'_, str> {
     match cell.as_bytes().first() {
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{cell}")),
         _ => Cow::Borrowed(cell),
@@ -72,7 +74,7 @@ impl<W: Write + Send> Sink for CsvSink<W> {
     fn settled(&mut self, r: Settled) -> io::Result<()> {
         let domain = neutralize(r.entry.display_name());
         let status = r.outcome.status().as_str();
-        let error = neutralize(r.outcome.error().unwrap_or(""));
+        let error = neutralize(r.outcome.error().map_or("", |e| e.as_str()));
         let source = neutralize(&r.entry.origin.to_string()).into_owned();
         let audit = r.audit.as_deref();
         let problems = audit

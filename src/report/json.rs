@@ -1,16 +1,18 @@
 //! JSON and NDJSON: one object per domain ([`Record`]). NDJSON writes each
 //! as it settles; JSON is one array in input order, streamed.
 
+use super::Sink;
 use super::order::Ordered;
-use super::{Record, Sink};
-use crate::engine::Settled;
+use crate::outcome::Place;
+use crate::outcome::Settled;
+use crate::saved::Record;
 use std::io::{self, BufWriter, Write};
 
 /// Write one result as a JSON object (no newline): the bytes
 /// `serde_json` writes for [`Record::of`] (a test holds the two together),
 /// written directly, because escaping every key a character at a time
 /// costs more than the rest of the lookup.
-pub fn write_record<W: Write>(out: &mut W, r: &Settled) -> io::Result<()> {
+pub(super) fn write_record<W: Write>(out: &mut W, r: &Settled) -> io::Result<()> {
     if r.audit.is_some() || r.changes.is_some() {
         return serde_json::to_writer(out, &Record::of(r)).map_err(io::Error::from);
     }
@@ -33,23 +35,30 @@ pub fn write_record<W: Write>(out: &mut W, r: &Settled) -> io::Result<()> {
     }
     buf.extend_from_slice(b"],\"error\":");
     match r.outcome.error() {
-        Some(e) => string(&mut buf, e),
+        Some(e) => string(&mut buf, e.as_str()),
         None => buf.extend_from_slice(b"null"),
     }
     buf.extend_from_slice(b",\"input\":");
-    string(&mut buf, &r.entry.input);
+    string(&mut buf, r.entry.input.as_str());
     buf.extend_from_slice(b",\"source\":");
-    if &*r.entry.origin.source == "argument" {
-        buf.extend_from_slice(b"\"argument ");
-        buf.extend_from_slice(int.format(r.entry.origin.line).as_bytes());
-        buf.push(b'"');
-    } else {
-        // "FILE:LINE": the file's name escaped, then the number.
-        string(&mut buf, &r.entry.origin.source);
-        buf.pop();
-        buf.push(b':');
-        buf.extend_from_slice(int.format(r.entry.origin.line).as_bytes());
-        buf.push(b'"');
+    let line = int.format(r.entry.origin.line).as_bytes();
+    match &r.entry.origin.place {
+        Place::Argument => {
+            buf.extend_from_slice(b"\"argument ");
+            buf.extend_from_slice(line);
+            buf.push(b'"');
+        }
+        place => {
+            // "FILE:LINE": the file's name escaped, then the number.
+            match place {
+                Place::File(path) => string(&mut buf, path.as_str()),
+                _ => string(&mut buf, "stdin"),
+            }
+            buf.pop();
+            buf.push(b':');
+            buf.extend_from_slice(line);
+            buf.push(b'"');
+        }
     }
     let answer = r.outcome.answer();
     buf.extend_from_slice(b",\"ttl\":");
@@ -59,7 +68,7 @@ pub fn write_record<W: Write>(out: &mut W, r: &Settled) -> io::Result<()> {
     }
     buf.extend_from_slice(b",\"server\":");
     match answer.and_then(|a| a.server.as_deref()) {
-        Some(s) => string(&mut buf, s),
+        Some(s) => string(&mut buf, s.as_str()),
         None => buf.extend_from_slice(b"null"),
     }
     buf.extend_from_slice(b",\"time_ms\":");
@@ -107,6 +116,7 @@ pub struct NdjsonSink<W: Write> {
 }
 
 impl<W: Write> NdjsonSink<W> {
+    /// Write to `out`; with `flush_lines`, flush after every line.
     pub fn new(out: W, flush_lines: bool) -> Self {
         NdjsonSink {
             out: BufWriter::with_capacity(64 * 1024, out),
@@ -143,6 +153,7 @@ pub struct JsonFormat<W: Write> {
 }
 
 impl<W: Write> JsonFormat<W> {
+    /// Write to `out`; with `flush_lines`, flush after every object.
     pub fn new(out: W, flush_lines: bool) -> Self {
         JsonFormat {
             out: BufWriter::with_capacity(64 * 1024, out),
@@ -267,14 +278,16 @@ mod tests {
             }),
             Duration::ZERO,
         );
-        from_file.entry.origin.source = std::sync::Arc::from("dir/li\"st\\.txt");
+        from_file.entry.origin.place = crate::outcome::Place::File(std::sync::Arc::new(
+            crate::text::SafeText::new("dir/li\"st\\.txt"),
+        ));
         results.push(from_file);
         let mut args = Settled::new(
             crate::report::tests::entry(10, "a.example"),
             crate::report::tests::answered(vec![], true),
             Duration::from_micros(1),
         );
-        args.entry.origin.source = std::sync::Arc::from("argument");
+        args.entry.origin.place = crate::outcome::Place::Argument;
         results.push(args);
         for r in &results {
             let mut fast = Vec::new();

@@ -8,19 +8,14 @@
 mod csv;
 mod json;
 mod order;
-pub mod read;
-pub mod record;
 mod table;
 
 pub use self::csv::CsvSink;
 pub use json::{JsonFormat, NdjsonSink};
 pub use order::{InOrder, MAX_HELD};
-pub use record::Record;
 pub use table::{Paged, wrap_name};
 
-use crate::audit::Code;
-use crate::engine::Settled;
-use crate::outcome::Status;
+use crate::outcome::{Change, Code, Settled, Status};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -66,9 +61,11 @@ pub struct Style {
 
 /// Receives every settled result, then `finish` once.
 pub trait Sink: Send {
+    /// Take one result (in the order results settle).
     fn settled(&mut self, result: Settled) -> io::Result<()>;
     /// Write out what is buffered: nothing more is coming for now.
     fn flush(&mut self) -> io::Result<()>;
+    /// Everything has been given: write the rest.
     fn finish(&mut self) -> io::Result<()>;
 }
 
@@ -103,14 +100,17 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// Count one result of this status.
     pub fn add(&mut self, status: Status) {
         self.statuses[status as usize] += 1;
     }
 
+    /// How many results had this status.
     pub fn get(&self, status: Status) -> u64 {
         self.statuses[status as usize]
     }
 
+    /// Count one domain with this problem.
     pub fn add_problem(&mut self, code: Code) {
         if let Some(i) = Code::ALL.iter().position(|c| *c == code) {
             self.problems[i] += 1;
@@ -125,6 +125,7 @@ impl Counts {
             .map_or(0, |i| self.problems[i])
     }
 
+    /// How many results in all.
     pub fn total(&self) -> u64 {
         self.statuses.iter().sum()
     }
@@ -167,7 +168,7 @@ impl Counts {
         }
         if let Some(changes) = r.changes.as_ref().filter(|c| !c.is_empty()) {
             self.changed += 1;
-            if changes.contains(&crate::audit::baseline::Change::New) {
+            if changes.contains(&Change::New) {
                 self.new += 1;
             }
         }
@@ -250,10 +251,10 @@ pub(crate) mod tests {
     use super::*;
     use crate::outcome::Outcome;
     use crate::resolver::{Failure, Phase};
-    pub use crate::testing::{answered, entry, mx};
+    pub(crate) use crate::testing::{answered, entry, mx};
 
     /// A few results of every kind, in input order.
-    pub fn sample() -> Vec<Settled> {
+    pub(crate) fn sample() -> Vec<Settled> {
         vec![
             Settled::new(
                 entry(0, "example.com"),

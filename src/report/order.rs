@@ -5,7 +5,7 @@
 //! [`MAX_HELD`] results wait.
 
 use super::Sink;
-use crate::engine::Settled;
+use crate::outcome::Settled;
 use std::collections::VecDeque;
 use std::io;
 use std::sync::Arc;
@@ -31,6 +31,7 @@ pub trait Ordered: Send {
     fn finish(&mut self) -> io::Result<()>;
 }
 
+/// A format written in input order: results that arrive early wait, in the format's compact form, for the ones before them.
 pub struct InOrder<F: Ordered> {
     format: F,
     /// The sequence number written next.
@@ -41,6 +42,7 @@ pub struct InOrder<F: Ordered> {
 }
 
 impl<F: Ordered> InOrder<F> {
+    /// `held` counts the results waiting, for the engine's back-pressure.
     pub fn new(format: F, held: Arc<AtomicUsize>) -> Self {
         InOrder {
             format,

@@ -8,8 +8,8 @@
 
 use super::Style;
 use super::order::Ordered;
-use crate::engine::Settled;
 use crate::input::unicode_form;
+use crate::outcome::Settled;
 use crate::outcome::Status;
 use std::io::{self, BufWriter, Write};
 use tabled::builder::Builder;
@@ -17,7 +17,7 @@ use tabled::settings::object::Columns;
 use tabled::settings::{Alignment, Style as TableStyle};
 
 /// Domains per page of a long table.
-pub const PAGE: usize = 100_000;
+pub(super) const PAGE: usize = 100_000;
 
 const GREEN: &str = "\x1b[32m";
 const YELLOW: &str = "\x1b[33m";
@@ -105,7 +105,7 @@ impl Shown {
                 .as_ref()
                 .ok()
                 .and_then(unicode_form)
-                .map(Into::into),
+                .map(|u| u.as_str().into()),
             status: r.outcome.status(),
             note: r.outcome.describe().into(),
             mx,
@@ -131,10 +131,12 @@ pub struct Paged<W: Write> {
 }
 
 impl<W: Write> Paged<W> {
+    /// The table format.
     pub fn table(out: W, style: Style) -> Self {
         Self::new(out, style, false)
     }
 
+    /// The `domain  exchange` lines.
     pub fn plain(out: W, style: Style) -> Self {
         Self::new(out, style, true)
     }
@@ -240,7 +242,7 @@ fn fit(widths: &mut [usize], flexible: &[usize], total: usize, floor: usize) {
 /// One row per MX record, grouped by domain; a domain without records has
 /// one row with its status and what it means. With the audit, the
 /// addresses of each exchange, and one row per problem.
-pub fn render_table(results: &[Shown], style: &Style) -> String {
+pub(super) fn render_table(results: &[Shown], style: &Style) -> String {
     let audit = style.audit;
     let mut rows: Vec<Vec<String>> = Vec::new();
     for r in results {
@@ -479,7 +481,7 @@ mod tests {
 
     #[test]
     fn audit_messages_go_in_the_last_column_and_wrap_at_spaces() {
-        use crate::audit::{Code, Exchange, Problem, Report};
+        use crate::outcome::{Audit, Code, Exchange, Problem};
         let mut result = Settled::new(
             crate::report::tests::entry(0, "shop.example"),
             crate::report::tests::answered(vec![crate::report::tests::mx(10, "mx.example")], false),
@@ -487,7 +489,7 @@ mod tests {
         );
         let message =
             "mx.example is an alias (CNAME to host.example); an MX must name a host, not an alias";
-        result.audit = Some(Box::new(Report {
+        result.audit = Some(Box::new(Audit {
             resolved: true,
             exchanges: vec![Exchange {
                 name: crate::DomainName::parse_ascii("mx.example").unwrap(),
@@ -496,7 +498,7 @@ mod tests {
             implicit: None,
             problems: vec![Problem {
                 code: Code::CnameTarget,
-                exchange: Some("mx.example".into()),
+                exchange: Some(crate::testing::name("mx.example")),
                 message: message.into(),
             }],
         }));

@@ -3,7 +3,7 @@
 //! `Result<Answer, Failure>`.
 
 use crate::name::DomainName;
-use crate::outcome::Status;
+use crate::text::SafeText;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
@@ -11,16 +11,23 @@ use std::sync::Arc;
 /// The data of one record of the type asked for.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Rdata {
+    /// An MX record.
     Mx {
+        /// Lower is preferred.
         preference: u16,
+        /// The mail host; the root for a null MX.
         exchange: DomainName,
     },
+    /// An IPv4 address.
     A(Ipv4Addr),
+    /// An IPv6 address.
     Aaaa(Ipv6Addr),
+    /// A CNAME's target.
     Cname(DomainName),
 }
 
 impl Rdata {
+    /// The address of an A or AAAA record.
     pub fn address(&self) -> Option<IpAddr> {
         match self {
             Rdata::A(a) => Some(IpAddr::V4(*a)),
@@ -32,7 +39,7 @@ impl Rdata {
 
 /// What the DNS said about one question: records, or none (NODATA), or
 /// that the name does not exist; with the evidence behind it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Answer {
     /// The last name of the chain does not exist (NXDOMAIN, RFC 6604).
     pub nxdomain: bool,
@@ -50,14 +57,16 @@ pub struct Answer {
     /// every response of the chain.
     pub authenticated: bool,
     /// The server that gave the (last) answer.
-    pub server: Option<Arc<str>>,
+    pub server: Option<Arc<SafeText>>,
 }
 
 impl Answer {
+    /// The name the records belong to: the end of the alias chain, or `asked`.
     pub fn canonical<'a>(&'a self, asked: &'a DomainName) -> &'a DomainName {
         self.aliases.last().unwrap_or(asked)
     }
 
+    /// The addresses among the records.
     pub fn addresses(&self) -> impl Iterator<Item = IpAddr> + '_ {
         self.records.iter().filter_map(Rdata::address)
     }
@@ -80,6 +89,7 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// The phase as the JSON formats write it.
     pub fn as_str(self) -> &'static str {
         match self {
             Phase::Network => "network",
@@ -93,47 +103,57 @@ impl Phase {
 /// The kind of failure, which decides the status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FailureKind {
+    /// The server failed (SERVFAIL).
     Servfail,
+    /// The server refused (REFUSED).
     Refused,
+    /// No answer within the deadline.
     Timeout,
+    /// Anything else; the message says what.
     Error,
 }
 
 /// Why a question got no answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
+    /// Which status it gives.
     pub kind: FailureKind,
+    /// Which part of the conversation failed.
     pub phase: Phase,
-    /// For people; already safe to print.
-    pub message: String,
+    /// For people.
+    pub message: SafeText,
 }
 
 impl Failure {
+    /// The server failed (SERVFAIL).
     pub fn servfail() -> Failure {
         Failure {
             kind: FailureKind::Servfail,
             phase: Phase::Server,
-            message: "the server failed (SERVFAIL)".into(),
+            message: SafeText::from_static("the server failed (SERVFAIL)"),
         }
     }
 
+    /// The server refused (REFUSED).
     pub fn refused() -> Failure {
         Failure {
             kind: FailureKind::Refused,
             phase: Phase::Server,
-            message: "the server refused the query (REFUSED)".into(),
+            message: SafeText::from_static("the server refused the query (REFUSED)"),
         }
     }
 
+    /// No answer within the deadline.
     pub fn timeout() -> Failure {
         Failure {
             kind: FailureKind::Timeout,
             phase: Phase::Network,
-            message: "no answer within the deadline".into(),
+            message: SafeText::from_static("no answer within the deadline"),
         }
     }
 
-    pub fn error(phase: Phase, message: impl Into<String>) -> Failure {
+    /// Any other failure, in this phase, with this message (escaped).
+    pub fn error(phase: Phase, message: impl Into<SafeText>) -> Failure {
         Failure {
             kind: FailureKind::Error,
             phase,
@@ -141,25 +161,16 @@ impl Failure {
         }
     }
 
-    pub fn status(&self) -> Status {
-        match self.kind {
-            FailureKind::Servfail => Status::Servfail,
-            FailureKind::Refused => Status::Refused,
-            FailureKind::Timeout => Status::Timeout,
-            FailureKind::Error => Status::Error,
-        }
-    }
-
     /// The same failure, said of an alias's target: "looking up the alias
     /// target x: ...".
     pub fn for_target(mut self, target: &DomainName) -> Failure {
-        self.message = format!("looking up the alias target {target}: {}", self.message);
+        self.message = crate::safe!("looking up the alias target {target}: {}", self.message);
         self
     }
 }
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(self.message.as_str())
     }
 }

@@ -31,14 +31,14 @@ use super::answer::{Answer, Failure, Phase, Rdata};
 use super::codec::{
     self, CLASS_IN, Message, NameBuf, OPCODE_QUERY, Rcode, RecordType, Same, Section,
 };
-use crate::name::{DomainName, MAX_WIRE, escape_text};
+use crate::name::{DomainName, MAX_WIRE};
 
 /// The longest chain of aliases followed for one question.
-pub const MAX_ALIASES: usize = 16;
+pub(crate) const MAX_ALIASES: usize = 16;
 
 /// Why a message is not an answer to a query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mismatch {
+pub(crate) enum Mismatch {
     /// Shorter than a header, or a query rather than a response.
     NotResponse,
     /// Another question (name, type or class), or several.
@@ -53,7 +53,7 @@ pub enum Mismatch {
 /// What one response means for the query it was matched to by ID and
 /// source.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Ignore(Mismatch),
     /// Cut short to fit: ask again over TCP.
     Truncated,
@@ -70,7 +70,7 @@ pub enum Verdict {
 
 /// A settled question.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     Answer(Answer),
     /// The chain of aliases ended at `next`, which this server does not
     /// answer for: ask about `next` (the evidence so far is in `partial`).
@@ -83,7 +83,7 @@ pub enum Step {
 /// Classify `response` for `query` (as sent: see [`codec::encode_query`]).
 /// Matching the ID and the source address is the caller's job. Never
 /// panics, whatever the bytes.
-pub fn classify(query: &[u8], response: &[u8]) -> Verdict {
+pub(crate) fn classify(query: &[u8], response: &[u8]) -> Verdict {
     let qname = codec::question_name(query);
     let qtype = codec::question_type(query);
     if response.len() < codec::HEADER || response[2] & 0x80 == 0 {
@@ -369,10 +369,7 @@ fn loop_failure(qname: &[u8], chain: &[NameBuf]) -> Failure {
         path.push_str(" → ");
         path.push_str(n.to_name().as_str());
     }
-    Failure::error(
-        Phase::Protocol,
-        escape_text(&format!("an alias loop: {path}")),
-    )
+    Failure::error(Phase::Protocol, crate::safe!("an alias loop: {path}"))
 }
 
 /// RFC 6672: replace the `owner` suffix of `name` with `target`.

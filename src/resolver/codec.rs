@@ -18,27 +18,37 @@ use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Length of the DNS header.
-pub const HEADER: usize = 12;
+pub(crate) const HEADER: usize = 12;
 /// EDNS payload size advertised (the DNS flag day 2020 value).
-pub const EDNS_PAYLOAD: u16 = 1232;
+pub(crate) const EDNS_PAYLOAD: u16 = 1232;
 /// Class IN, the only class mxlookup asks about.
-pub const CLASS_IN: u16 = 1;
+pub(crate) const CLASS_IN: u16 = 1;
 
 /// A record type, by its number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RecordType(pub u16);
 
 impl RecordType {
+    /// An IPv4 address.
     pub const A: RecordType = RecordType(1);
+    /// An authoritative nameserver.
     pub const NS: RecordType = RecordType(2);
+    /// An alias.
     pub const CNAME: RecordType = RecordType(5);
+    /// The start of a zone.
     pub const SOA: RecordType = RecordType(6);
+    /// A mail exchange.
     pub const MX: RecordType = RecordType(15);
+    /// An IPv6 address.
     pub const AAAA: RecordType = RecordType(28);
+    /// An alias for a whole subtree (RFC 6672).
     pub const DNAME: RecordType = RecordType(39);
+    /// The EDNS pseudo-record (RFC 6891).
     pub const OPT: RecordType = RecordType(41);
+    /// A DANE certificate association (RFC 6698).
     pub const TLSA: RecordType = RecordType(52);
 
+    /// The type's mnemonic, for the types mxlookup knows.
     pub fn name(self) -> Option<&'static str> {
         Some(match self {
             RecordType::A => "A",
@@ -67,21 +77,21 @@ impl fmt::Display for RecordType {
 /// A response code, with the upper bits from the OPT record when there is
 /// one (RFC 6891 §6.1.3): 12 bits in all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Rcode(pub u16);
+pub(crate) struct Rcode(pub u16);
 
 impl Rcode {
-    pub const NOERROR: Rcode = Rcode(0);
-    pub const FORMERR: Rcode = Rcode(1);
-    pub const SERVFAIL: Rcode = Rcode(2);
-    pub const NXDOMAIN: Rcode = Rcode(3);
-    pub const NOTIMP: Rcode = Rcode(4);
-    pub const REFUSED: Rcode = Rcode(5);
+    pub(crate) const NOERROR: Rcode = Rcode(0);
+    pub(crate) const FORMERR: Rcode = Rcode(1);
+    pub(crate) const SERVFAIL: Rcode = Rcode(2);
+    pub(crate) const NXDOMAIN: Rcode = Rcode(3);
+    pub(crate) const NOTIMP: Rcode = Rcode(4);
+    pub(crate) const REFUSED: Rcode = Rcode(5);
     /// Extended RCODE 16 in a response's OPT record: the server does not
     /// implement the EDNS version asked for (RFC 6891). The same number
     /// means BADSIG only inside a TSIG record, which mxlookup never sends.
-    pub const BADVERS: Rcode = Rcode(16);
+    pub(crate) const BADVERS: Rcode = Rcode(16);
 
-    pub fn name(self) -> Option<&'static str> {
+    pub(crate) fn name(self) -> Option<&'static str> {
         Some(match self.0 {
             0 => "NOERROR",
             1 => "FORMERR",
@@ -113,7 +123,7 @@ impl fmt::Display for Rcode {
 
 /// The header flags, by name.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Flags {
+pub(crate) struct Flags {
     /// QR: this is a response.
     pub response: bool,
     pub opcode: u8,
@@ -144,13 +154,13 @@ impl Flags {
 }
 
 /// The opcode of an ordinary query.
-pub const OPCODE_QUERY: u8 = 0;
+pub(crate) const OPCODE_QUERY: u8 = 0;
 
 /// Write a query for (`name`, `qtype`, IN) with ID `id` into `out` (cleared
 /// first): RD set, and an EDNS(0) OPT record advertising [`EDNS_PAYLOAD`]
 /// when `edns` is true. The question name starts at [`HEADER`], in the
 /// lower case of [`DomainName`]; see [`randomize_case`].
-pub fn encode_query(
+pub(crate) fn encode_query(
     id: u16,
     name: &DomainName,
     qtype: RecordType,
@@ -174,12 +184,12 @@ pub fn encode_query(
 }
 
 /// Write a new ID into a query made by [`encode_query`].
-pub fn set_id(query: &mut [u8], id: u16) {
+pub(crate) fn set_id(query: &mut [u8], id: u16) {
     query[..2].copy_from_slice(&id.to_be_bytes());
 }
 
 /// The question name of a query made by [`encode_query`], in wire form.
-pub fn question_name(query: &[u8]) -> &[u8] {
+pub(crate) fn question_name(query: &[u8]) -> &[u8] {
     let mut end = HEADER;
     while let Some(&len) = query.get(end) {
         end += 1 + usize::from(len);
@@ -191,14 +201,14 @@ pub fn question_name(query: &[u8]) -> &[u8] {
 }
 
 /// The question type of a query made by [`encode_query`].
-pub fn question_type(query: &[u8]) -> RecordType {
+pub(crate) fn question_type(query: &[u8]) -> RecordType {
     let end = HEADER + question_name(query).len();
     let b = query.get(end..end + 2).unwrap_or(&[0, 0]);
     RecordType(u16::from_be_bytes([b[0], b[1]]))
 }
 
 /// Whether a query made by [`encode_query`] carries an OPT record.
-pub fn has_edns(query: &[u8]) -> bool {
+pub(crate) fn has_edns(query: &[u8]) -> bool {
     query.get(11).is_some_and(|&ar| ar > 0)
 }
 
@@ -206,7 +216,7 @@ pub fn has_edns(query: &[u8]) -> bool {
 /// letters by the bits of `bits`, one bit per letter, so that an off-path
 /// spoofer must guess them as well as the ID and port. Returns how many
 /// letters there were (bits of entropy added, at most 64).
-pub fn randomize_case(query: &mut [u8], mut bits: u64) -> u32 {
+pub(crate) fn randomize_case(query: &mut [u8], mut bits: u64) -> u32 {
     let end = HEADER + question_name(query).len();
     let mut letters = 0;
     // Length octets are at most 63, never letters: every letter in the
@@ -221,16 +231,9 @@ pub fn randomize_case(query: &mut [u8], mut bits: u64) -> u32 {
     letters.min(64)
 }
 
-/// Put the question of a query made by [`encode_query`] back in lower case
-/// (for a server that does not preserve case).
-pub fn lowercase_question(query: &mut [u8]) {
-    let end = HEADER + question_name(query).len();
-    query[HEADER..end].make_ascii_lowercase();
-}
-
 /// Why a message could not be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Malformed(pub &'static str);
+pub(crate) struct Malformed(pub &'static str);
 
 impl fmt::Display for Malformed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -242,7 +245,7 @@ impl fmt::Display for Malformed {
 /// ASCII case folding is safe on the whole buffer, since length octets are
 /// at most 63 and so never letters. Kept on the stack, never zeroed first.
 #[derive(Clone, Default)]
-pub struct NameBuf(arrayvec::ArrayVec<u8, MAX_WIRE>);
+pub(crate) struct NameBuf(arrayvec::ArrayVec<u8, MAX_WIRE>);
 
 impl fmt::Debug for NameBuf {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -251,11 +254,11 @@ impl fmt::Debug for NameBuf {
 }
 
 impl NameBuf {
-    pub fn as_wire(&self) -> &[u8] {
+    pub(crate) fn as_wire(&self) -> &[u8] {
         &self.0
     }
 
-    pub fn set(&mut self, wire: &[u8]) {
+    pub(crate) fn set(&mut self, wire: &[u8]) {
         self.0.clear();
         let _ = self
             .0
@@ -263,16 +266,11 @@ impl NameBuf {
     }
 
     /// The same name, ignoring ASCII case (RFC 4343).
-    pub fn same(&self, wire: &[u8]) -> bool {
+    pub(crate) fn same(&self, wire: &[u8]) -> bool {
         self.as_wire().eq_ignore_ascii_case(wire)
     }
 
-    /// This name is `ancestor` or below it, ignoring case.
-    pub fn is_within(&self, ancestor: &[u8]) -> bool {
-        is_within(self.as_wire(), ancestor)
-    }
-
-    pub fn to_name(&self) -> DomainName {
+    pub(crate) fn to_name(&self) -> DomainName {
         DomainName::from_wire(self.as_wire())
     }
 
@@ -292,7 +290,7 @@ impl NameBuf {
 }
 
 /// `name` is `ancestor` or below it (both in wire form), ignoring case.
-pub fn is_within(name: &[u8], ancestor: &[u8]) -> bool {
+pub(crate) fn is_within(name: &[u8], ancestor: &[u8]) -> bool {
     let mut rest = name;
     loop {
         if rest.eq_ignore_ascii_case(ancestor) {
@@ -357,7 +355,7 @@ fn walk_name(msg: &[u8], mut pos: usize, mut label: impl FnMut(&[u8])) -> Result
 }
 
 /// Read the name at `pos` into `out` (see [`walk_name`]).
-pub fn read_name(msg: &[u8], pos: usize, out: &mut NameBuf) -> Result<usize, Malformed> {
+pub(crate) fn read_name(msg: &[u8], pos: usize, out: &mut NameBuf) -> Result<usize, Malformed> {
     out.0.clear();
     let end = walk_name(msg, pos, |l| {
         // Cannot fail: walk_name keeps names within 255 bytes.
@@ -417,7 +415,7 @@ fn name_is(msg: &[u8], pos: usize, wire: &[u8], exact: bool) -> bool {
 
 /// The question of a response.
 #[derive(Clone, Copy, Debug)]
-pub struct Question {
+pub(crate) struct Question {
     /// Where its name starts.
     name_at: usize,
     pub qtype: RecordType,
@@ -426,7 +424,7 @@ pub struct Question {
 
 /// How a response's question compares with the one asked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Same {
+pub(crate) enum Same {
     Exactly,
     /// The same name in other letter case.
     ButCase,
@@ -435,7 +433,7 @@ pub enum Same {
 
 /// One resource record, read in place.
 #[derive(Clone, Copy, Debug)]
-pub struct Rr {
+pub(crate) struct Rr {
     owner_at: usize,
     pub rtype: RecordType,
     pub class: u16,
@@ -445,7 +443,7 @@ pub struct Rr {
 
 /// The three record sections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Section {
+pub(crate) enum Section {
     Answer,
     Authority,
     Additional,
@@ -454,9 +452,8 @@ pub enum Section {
 /// A response read in place: the header, the question and where each
 /// section's records are. Made by [`decode`], which has checked every
 /// record, so reading them again cannot fail.
-pub struct Message<'a> {
+pub(crate) struct Message<'a> {
     bytes: &'a [u8],
-    pub id: u16,
     pub flags: Flags,
     /// The response code, combined with the OPT record's upper bits.
     pub rcode: Rcode,
@@ -472,14 +469,14 @@ pub struct Message<'a> {
     pub foreign_class: Option<u16>,
     /// The answer section holds a CNAME or DNAME.
     pub has_aliases: bool,
-    /// The OPT record's advertised payload size, if there is one.
-    pub edns_payload: Option<u16>,
 }
 
 /// Read the header and the question only: enough to tell whether a message
 /// answers a query, even when the rest of it is broken. Returns the flags,
 /// QDCOUNT, the question if there is one, and where the question ends.
-pub fn decode_question(bytes: &[u8]) -> Result<(Flags, u16, Option<Question>, usize), Malformed> {
+pub(crate) fn decode_question(
+    bytes: &[u8],
+) -> Result<(Flags, u16, Option<Question>, usize), Malformed> {
     let header = bytes
         .get(..HEADER)
         .ok_or(Malformed("shorter than a DNS header"))?;
@@ -506,7 +503,7 @@ pub fn decode_question(bytes: &[u8]) -> Result<(Flags, u16, Option<Question>, us
 }
 
 /// Whether `question` (from [`decode_question`] on `bytes`) names `wire`.
-pub fn question_is(bytes: &[u8], question: &Question, wire: &[u8]) -> Same {
+pub(crate) fn question_is(bytes: &[u8], question: &Question, wire: &[u8]) -> Same {
     if name_is(bytes, question.name_at, wire, true) {
         Same::Exactly
     } else if name_is(bytes, question.name_at, wire, false) {
@@ -545,7 +542,7 @@ fn record_at(
 }
 
 /// Read and check a whole message.
-pub fn decode(bytes: &[u8]) -> Result<Message<'_>, Malformed> {
+pub(crate) fn decode(bytes: &[u8]) -> Result<Message<'_>, Malformed> {
     let (flags, qdcount, question, mut pos) = decode_question(bytes)?;
     let known = question.as_ref().map(|q| Checked {
         at: q.name_at,
@@ -555,7 +552,6 @@ pub fn decode(bytes: &[u8]) -> Result<Message<'_>, Malformed> {
     let counts = [count(6), count(8), count(10)];
     let mut sections = [(0, 0); 3];
     let mut rcode_high = None;
-    let mut edns_payload = None;
     let mut foreign_class = None;
     let mut has_aliases = false;
     for (i, section) in [Section::Answer, Section::Authority, Section::Additional]
@@ -581,7 +577,6 @@ pub fn decode(bytes: &[u8]) -> Result<Message<'_>, Malformed> {
                     return Err(Malformed("more than one OPT record"));
                 }
                 rcode_high = Some((rr.ttl >> 24) as u8);
-                edns_payload = Some(rr.class);
             }
             pos = end;
         }
@@ -589,7 +584,6 @@ pub fn decode(bytes: &[u8]) -> Result<Message<'_>, Malformed> {
     let rcode = Rcode(u16::from(rcode_high.unwrap_or(0)) << 4 | u16::from(bytes[3] & 0x0F));
     Ok(Message {
         bytes,
-        id: u16::from_be_bytes([bytes[0], bytes[1]]),
         flags,
         rcode,
         qdcount,
@@ -598,7 +592,6 @@ pub fn decode(bytes: &[u8]) -> Result<Message<'_>, Malformed> {
         known,
         foreign_class,
         has_aliases,
-        edns_payload,
     })
 }
 
@@ -637,7 +630,7 @@ fn check_rdata(msg: &[u8], rtype: RecordType, start: usize, end: usize) -> Resul
 }
 
 /// The records of one section, read in place (OPT left out).
-pub struct Records<'m> {
+pub(crate) struct Records<'m> {
     bytes: &'m [u8],
     pos: usize,
     left: u16,
@@ -663,7 +656,7 @@ impl Iterator for Records<'_> {
 
 impl<'a> Message<'a> {
     /// The records of one section, in order.
-    pub fn records(&self, section: Section) -> Records<'a> {
+    pub(crate) fn records(&self, section: Section) -> Records<'a> {
         let (pos, left) = self.sections[section as usize];
         Records {
             bytes: self.bytes,
@@ -674,14 +667,14 @@ impl<'a> Message<'a> {
     }
 
     /// Whether a record's owner is `wire`, ignoring case.
-    pub fn owner_is(&self, rr: &Rr, wire: &[u8]) -> bool {
+    pub(crate) fn owner_is(&self, rr: &Rr, wire: &[u8]) -> bool {
         name_is(self.bytes, rr.owner_at, wire, false)
     }
 
     /// Whether a record's owner is the question's name: at once when it
     /// is a pointer to the question (the usual compression), by comparing
     /// otherwise.
-    pub fn owner_is_question(&self, rr: &Rr) -> bool {
+    pub(crate) fn owner_is_question(&self, rr: &Rr) -> bool {
         let Some(q) = &self.question else {
             return false;
         };
@@ -695,13 +688,13 @@ impl<'a> Message<'a> {
     }
 
     /// Read a record's owner into `out`.
-    pub fn owner(&self, rr: &Rr, out: &mut NameBuf) {
+    pub(crate) fn owner(&self, rr: &Rr, out: &mut NameBuf) {
         // Checked by `decode`.
         let _ = read_name(self.bytes, rr.owner_at, out);
     }
 
     /// An empty RDATA (see `check_rdata`) carries nothing to read.
-    pub fn has_data(&self, rr: &Rr) -> bool {
+    pub(crate) fn has_data(&self, rr: &Rr) -> bool {
         rr.rdata.1 > rr.rdata.0
     }
 
@@ -710,31 +703,31 @@ impl<'a> Message<'a> {
     }
 
     /// The target of a CNAME, DNAME or NS record, or the exchange of an MX.
-    pub fn target(&self, rr: &Rr, out: &mut NameBuf) {
+    pub(crate) fn target(&self, rr: &Rr, out: &mut NameBuf) {
         let _ = read_name(&self.bytes[..rr.rdata.1], self.target_at(rr), out);
     }
 
     /// The same, as a name.
-    pub fn target_name(&self, rr: &Rr) -> DomainName {
+    pub(crate) fn target_name(&self, rr: &Rr) -> DomainName {
         let mut wire = NameBuf::default();
         self.target(rr, &mut wire);
         DomainName::from_wire(wire.as_wire())
     }
 
     /// An MX record's preference.
-    pub fn preference(&self, rr: &Rr) -> u16 {
+    pub(crate) fn preference(&self, rr: &Rr) -> u16 {
         let b = &self.bytes[rr.rdata.0..];
         u16::from_be_bytes([b[0], b[1]])
     }
 
-    pub fn ipv4(&self, rr: &Rr) -> Ipv4Addr {
+    pub(crate) fn ipv4(&self, rr: &Rr) -> Ipv4Addr {
         let b: [u8; 4] = self.bytes[rr.rdata.0..rr.rdata.1]
             .try_into()
             .unwrap_or([0; 4]);
         Ipv4Addr::from(b)
     }
 
-    pub fn ipv6(&self, rr: &Rr) -> Ipv6Addr {
+    pub(crate) fn ipv6(&self, rr: &Rr) -> Ipv6Addr {
         let b: [u8; 16] = self.bytes[rr.rdata.0..rr.rdata.1]
             .try_into()
             .unwrap_or([0; 16]);
@@ -742,13 +735,13 @@ impl<'a> Message<'a> {
     }
 
     /// An SOA record's MINIMUM field (the negative-caching TTL, RFC 2308).
-    pub fn soa_minimum(&self, rr: &Rr) -> u32 {
+    pub(crate) fn soa_minimum(&self, rr: &Rr) -> u32 {
         let b = &self.bytes[rr.rdata.1 - 4..rr.rdata.1];
         u32::from_be_bytes([b[0], b[1], b[2], b[3]])
     }
 
     /// How the question compares with `wire` ([`Same::No`] without one).
-    pub fn question_is(&self, wire: &[u8]) -> Same {
+    pub(crate) fn question_is(&self, wire: &[u8]) -> Same {
         self.question
             .as_ref()
             .map_or(Same::No, |q| question_is(self.bytes, q, wire))
@@ -805,7 +798,7 @@ mod tests {
     }
 
     #[test]
-    fn case_randomisation_flips_only_letters_and_can_be_undone() {
+    fn case_randomisation_flips_only_letters() {
         let mut q = query("ab-1.example", RecordType::MX, true);
         let original = q.clone();
         let letters = randomize_case(&mut q, u64::MAX);
@@ -813,8 +806,7 @@ mod tests {
         assert_eq!(question_name(&q), b"\x04AB-1\x07EXAMPLE\x00");
         assert_eq!(q[..HEADER], original[..HEADER]);
         assert_eq!(q[HEADER + 14..], original[HEADER + 14..]);
-        lowercase_question(&mut q);
-        assert_eq!(q, original);
+        assert!(question_name(&q).eq_ignore_ascii_case(question_name(&original)));
         let mut q2 = original.clone();
         randomize_case(&mut q2, 0b10);
         assert_eq!(question_name(&q2), b"\x04aB-1\x07example\x00");
@@ -848,11 +840,9 @@ mod tests {
         m.extend_from_slice(&[0xC0, 14, 0, 2, 0, 1, 0, 0, 0, 60, 0, 2, 0xC0, 12]);
         m.extend_from_slice(&[0, 0, 41, 0x10, 0, 1, 0, 0, 0, 0, 0]);
         let msg = decode(&m).unwrap();
-        assert_eq!(msg.id, 0x1234);
         assert!(msg.flags.response && msg.flags.authoritative && msg.flags.recursion_available);
         assert!(msg.flags.authentic_data && !msg.flags.truncated);
         assert_eq!(msg.rcode, Rcode(19));
-        assert_eq!(msg.edns_payload, Some(4096));
         let q = msg.question.as_ref().unwrap();
         assert_eq!(msg.question_is(b"\x01A\x07example\x00"), Same::Exactly);
         assert_eq!(msg.question_is(b"\x01a\x07example\x00"), Same::ButCase);

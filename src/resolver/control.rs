@@ -41,11 +41,11 @@ const HELPED_SHARE: f64 = 0.1;
 /// A cut cost throughput if answers fell below this share.
 const COST: f64 = 0.85;
 /// The slowest a congested server is ever paced, in queries per second.
-pub const MIN_RATE: f64 = 2.0;
+pub(super) const MIN_RATE: f64 = 2.0;
 
 /// What one epoch saw.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Epoch {
+pub(super) struct Epoch {
     pub answers: u32,
     pub losses: u32,
     pub refusals: u32,
@@ -54,7 +54,7 @@ pub struct Epoch {
 }
 
 impl Epoch {
-    pub fn total(&self) -> u32 {
+    pub(super) fn total(&self) -> u32 {
         self.answers + self.losses + self.refusals
     }
 
@@ -83,7 +83,7 @@ struct Cut {
 }
 
 #[derive(Clone, Debug, Default)]
-pub struct Control {
+pub(super) struct Control {
     /// Queries per second allowed; `None` when not paced.
     rate: Option<f64>,
     loss_usual: f64,
@@ -98,14 +98,14 @@ pub struct Control {
 }
 
 impl Control {
-    pub fn rate(&self) -> Option<f64> {
+    pub(super) fn rate(&self) -> Option<f64> {
         self.rate
     }
 
     /// Act on one epoch. `ceiling` is what the window could carry (queries
     /// per second at the server's round-trip time): pacing above it is no
     /// pacing.
-    pub fn end_epoch(&mut self, e: &Epoch, ceiling: f64) {
+    pub(super) fn end_epoch(&mut self, e: &Epoch, ceiling: f64) {
         let (loss, refusal, delivered) = (e.loss(), e.refusal(), e.delivered());
         if let Some(cut) = self.cut.as_mut().filter(|c| !c.settled) {
             // Losses counted now are of sends made before the cut.

@@ -11,7 +11,7 @@ use super::classify::{Step, Verdict, classify};
 use super::codec::{self, RecordType};
 use super::{Ask, Deadline, Nameserver, Settings, tcp, tls};
 use crate::error::Error;
-use crate::name::{DomainName, escape_text};
+use crate::name::DomainName;
 use futures_util::StreamExt;
 use hickory_resolver::config::{NameServerConfig, ProtocolConfig, ResolverOpts};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
@@ -27,6 +27,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::time::{Instant, timeout_at};
 
+/// The engine built on hickory-resolver's nameserver pool: plain DNS, DoT and DoH.
 pub struct HickoryResolver {
     pool: NameServerPool<TokioRuntimeProvider>,
     timeout: Duration,
@@ -212,7 +213,7 @@ impl Ask for HickoryResolver {
                         if let (Some(e), true) = (&self.encrypted, no_connection) {
                             let why = e.why(self.timeout.min(Duration::from_secs(5))).await;
                             if !why.is_empty() {
-                                f.message = escape_text(&format!("{}: {why}", tcp::CONNECTION));
+                                f.message = crate::safe!("{}: {why}", tcp::CONNECTION);
                             }
                         }
                         // No answer at all: worth another attempt while the
@@ -299,7 +300,7 @@ fn verdict_of_error(
         }
         m.to_vec()
             .map(|bytes| classify(query, &bytes))
-            .map_err(|e| Failure::error(Phase::Internal, escape_text(&e.to_string())))
+            .map_err(|e| Failure::error(Phase::Internal, e.to_string()))
     };
     match e {
         NetError::Dns(DnsError::NoRecordsFound(no)) => {
@@ -309,13 +310,11 @@ fn verdict_of_error(
         NetError::Dns(DnsError::ResponseCode(code)) => response(code, Vec::new()),
         NetError::Proto(p) => Ok(Verdict::Fail(Failure::error(
             Phase::Protocol,
-            escape_text(&format!("malformed answer: {p}")),
+            crate::safe!("malformed answer: {p}"),
         ))),
         NetError::ForeignClassRecord { record_class, .. } => Ok(Verdict::Fail(Failure::error(
             Phase::Protocol,
-            escape_text(&format!(
-                "the answer holds a record of class {record_class}, not IN"
-            )),
+            crate::safe!("the answer holds a record of class {record_class}, not IN"),
         ))),
         NetError::Truncated => Ok(Verdict::Fail(Failure::error(
             Phase::Protocol,
@@ -332,7 +331,7 @@ fn verdict_of_error(
         )),
         other => Err(Failure::error(
             Phase::Network,
-            escape_text(&format!("{}: {other}", tcp::CONNECTION)),
+            crate::safe!("{}: {other}", tcp::CONNECTION),
         )),
     }
 }

@@ -1,37 +1,41 @@
 //! Turns a question (name, type) into a typed answer. In layers, each in a
 //! file of its own:
 //!
-//! - [`codec`]: write a query for any type; read a response as a typed view.
-//! - [`classify`]: the one place that decides what a response means.
-//! - [`udp`] and [`tcp`]: transports. UDP is a pool of connected sockets per
+//! - `codec`: write a query for any type; read a response as a typed view.
+//! - `classify`: the one place that decides what a response means.
+//! - `udp` and `tcp`: transports. UDP is a pool of connected sockets per
 //!   server with ID/question matching and `recvmmsg`; TCP is a connection
 //!   per query.
-//! - [`server`] and [`wire`]: the wire engine's client: per-server state
+//! - `server` and `wire`: the wire engine's client: per-server state
 //!   (RTT, capabilities, congestion control) and the rules for rotation,
 //!   retransmission, retries and failover.
-//! - [`hickory`]: the same interface over hickory-resolver's nameserver
+//! - `hickory`: the same interface over hickory-resolver's nameserver
 //!   pool, with the same classifier.
 //! - this module: the [`Resolver`] trait, following aliases across
 //!   queries (shared by both engines), and the settings.
 //!
-//! Nothing outside this module imports hickory types.
+//! The resolver imports nothing of the crate but [`crate::name`],
+//! [`crate::text`] and [`crate::error`]; nothing outside it imports
+//! hickory types.
 
-pub mod answer;
-pub mod classify;
-pub mod codec;
-pub mod control;
+mod answer;
+pub(crate) mod classify;
+pub(crate) mod codec;
+mod control;
 mod hickory;
-pub mod nameserver;
+mod nameserver;
+#[cfg(test)]
+mod properties;
 mod recv;
-pub mod server;
+mod server;
 mod system;
-pub mod tcp;
+mod tcp;
 mod tls;
-pub mod udp;
+mod udp;
 mod wire;
 
 pub use answer::{Answer, Failure, FailureKind, Phase, Rdata};
-pub use classify::{Step, Verdict, classify};
+pub(crate) use classify::Step;
 pub use codec::RecordType;
 pub use hickory::HickoryResolver;
 pub use nameserver::Nameserver;
@@ -40,6 +44,7 @@ pub use wire::WireResolver;
 
 use crate::error::Error;
 use crate::name::DomainName;
+use crate::text::SafeText;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -50,6 +55,7 @@ use tokio::time::Instant;
 /// aliases followed. Implementations keep their own deadline: `--timeout`
 /// from the first send of a question, aliases included.
 pub trait Resolver: Send + Sync + 'static {
+    /// Ask `qtype` about `name`, following aliases.
     fn resolve(
         &self,
         name: &DomainName,
@@ -58,7 +64,7 @@ pub trait Resolver: Send + Sync + 'static {
 
     /// Per nameserver: what it saw during the run. Empty if the engine
     /// does not say.
-    fn server_stats(&self) -> Vec<(Arc<str>, ServerStats)> {
+    fn server_stats(&self) -> Vec<(Arc<SafeText>, ServerStats)> {
         Vec::new()
     }
 }
@@ -86,6 +92,7 @@ impl Deadline {
         }
     }
 
+    /// Whether the deadline has passed at `now`.
     pub fn expired(&self, now: Instant) -> bool {
         self.0.is_some_and(|d| now >= d)
     }
@@ -95,6 +102,7 @@ impl Deadline {
         self.0.map_or(t, |d| d.min(t))
     }
 
+    /// How much time is left at `now` (all of it before the clock starts).
     pub fn left(&self, now: Instant) -> Duration {
         self.0
             .map_or(Duration::MAX, |d| d.saturating_duration_since(now))
@@ -178,7 +186,9 @@ pub enum Engine {
 
 /// Any engine, chosen at run time.
 pub enum AnyResolver {
+    /// mxlookup's own engine.
     Wire(WireResolver),
+    /// hickory-resolver's.
     Hickory(Box<HickoryResolver>),
 }
 
@@ -203,7 +213,7 @@ impl Resolver for AnyResolver {
         }
     }
 
-    fn server_stats(&self) -> Vec<(Arc<str>, ServerStats)> {
+    fn server_stats(&self) -> Vec<(Arc<SafeText>, ServerStats)> {
         match self {
             AnyResolver::Wire(r) => r.server_stats(),
             AnyResolver::Hickory(r) => r.server_stats(),
@@ -216,7 +226,7 @@ impl Resolver for WireResolver {
         follow(self, name, qtype).await
     }
 
-    fn server_stats(&self) -> Vec<(Arc<str>, ServerStats)> {
+    fn server_stats(&self) -> Vec<(Arc<SafeText>, ServerStats)> {
         self.stats()
     }
 }

@@ -6,14 +6,15 @@
 //! to find the resolver. The certificate name is the address unless
 //! `--tls-name` says otherwise.
 
-use crate::name::escape_text;
+use crate::text::escape_text;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 
 /// The path of a DoH endpoint when none is given (RFC 8484 §4.1 example).
-pub const DOH_PATH: &str = "/dns-query";
+pub(super) const DOH_PATH: &str = "/dns-query";
 
+/// A nameserver as the user named it: the transport and the address.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Nameserver {
     /// UDP, with TCP for truncated answers (or only TCP with `--tcp`).
@@ -25,6 +26,7 @@ pub enum Nameserver {
 }
 
 impl Nameserver {
+    /// The server's address and port.
     pub fn addr(&self) -> SocketAddr {
         match self {
             Nameserver::Plain(a) | Nameserver::Tls(a) | Nameserver::Https(a, _) => *a,

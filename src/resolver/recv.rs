@@ -1,27 +1,31 @@
 //! Reading datagrams in batches: on Linux one `recvmmsg` call returns every
 //! answer waiting on the socket (up to [`BATCH`]), instead of one system
 //! call per answer. Elsewhere it falls back to one `recv_from` per call.
+//!
+//! One of the few audited places with `unsafe`: the `recvmmsg` call and the
+//! buffers it writes into, each with a SAFETY note.
+#![allow(unsafe_code)]
 
 use std::io;
 use tokio::net::UdpSocket;
 
 /// Datagrams read per system call, at most.
-pub const BATCH: usize = 32;
+pub(super) const BATCH: usize = 32;
 /// Room for one datagram. mxlookup advertises 1232 bytes (EDNS), 512
 /// without; some servers ignore that and send up to 4096. A datagram that
 /// does not fit is reported as cut short ([`Datagram::cut`]), and its query
 /// is asked again over TCP.
-pub const SIZE: usize = 8192;
+pub(super) const SIZE: usize = 8192;
 
 /// One datagram of a batch.
-pub struct Datagram<'a> {
+pub(super) struct Datagram<'a> {
     pub bytes: &'a [u8],
     /// Longer than [`SIZE`]: only its start is here.
     pub cut: bool,
 }
 
 /// Buffers for one batch of datagrams, reused from call to call.
-pub struct Batch {
+pub(super) struct Batch {
     bufs: Vec<u8>,
     received: Vec<(usize, bool)>,
     #[cfg(target_os = "linux")]
@@ -43,7 +47,7 @@ struct Sys {
 unsafe impl Send for Sys {}
 
 impl Batch {
-    pub fn new() -> Batch {
+    pub(super) fn new() -> Batch {
         let mut bufs = vec![0u8; BATCH * SIZE];
         #[cfg(target_os = "linux")]
         let sys = {
@@ -73,7 +77,7 @@ impl Batch {
     }
 
     /// Wait for datagrams and read as many as are waiting (at least one).
-    pub async fn recv(&mut self, socket: &UdpSocket) -> io::Result<()> {
+    pub(super) async fn recv(&mut self, socket: &UdpSocket) -> io::Result<()> {
         self.received.clear();
         #[cfg(target_os = "linux")]
         {
@@ -99,7 +103,7 @@ impl Batch {
     }
 
     /// The datagrams of the last batch.
-    pub fn datagrams(&self) -> impl Iterator<Item = Datagram<'_>> {
+    pub(super) fn datagrams(&self) -> impl Iterator<Item = Datagram<'_>> {
         self.received
             .iter()
             .enumerate()

@@ -12,6 +12,7 @@
 
 use super::control::{Control, Epoch};
 use super::udp::UdpPool;
+use crate::text::SafeText;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -19,21 +20,21 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// The shortest wait before a UDP query is sent again.
-pub const MIN_RTO: Duration = Duration::from_millis(150);
+pub(super) const MIN_RTO: Duration = Duration::from_millis(150);
 /// The longest wait between two sends of one query.
-pub const MAX_RTO: Duration = Duration::from_secs(1);
+pub(super) const MAX_RTO: Duration = Duration::from_secs(1);
 /// The retransmission timeout before any answer has been timed (RFC 6298
 /// says 1 s; loopback and LAN resolvers answer far faster).
-pub const INITIAL_RTO: Duration = Duration::from_millis(500);
+pub(super) const INITIAL_RTO: Duration = Duration::from_millis(500);
 /// Sends lost in a row after which a server is passed over as the first
 /// choice for new questions, while another server is not.
-pub const SUSPECT_AFTER: u32 = 3;
+pub(super) const SUSPECT_AFTER: u32 = 3;
 /// How long an ICMP "port unreachable" keeps a server marked unreachable.
-pub const UNREACHABLE_FOR: Duration = Duration::from_millis(500);
+pub(super) const UNREACHABLE_FOR: Duration = Duration::from_millis(500);
 
 /// How far ahead of now the pacer may be booked before a question's first
 /// send waits for resends to go first.
-pub const FIRST_SENDS_AHEAD: Duration = Duration::from_millis(2);
+pub(super) const FIRST_SENDS_AHEAD: Duration = Duration::from_millis(2);
 /// The fewest completions that make an epoch.
 const EPOCH_MIN: u32 = 64;
 /// The shortest epoch. Rate limits count per second (Unbound's
@@ -44,10 +45,10 @@ const EPOCH_TIME: Duration = Duration::from_secs(1);
 /// One nameserver as the wire engine sees it: its sockets, its round trip
 /// and its congestion state. (The server as the user named it is
 /// [`super::Nameserver`].)
-pub struct Server {
+pub(super) struct Server {
     pub addr: SocketAddr,
     /// How the server is named in output (`127.0.0.1:53`).
-    pub label: Arc<str>,
+    pub label: Arc<SafeText>,
     pub udp: Option<UdpPool>,
     /// Answers whose question came back in another letter case than sent
     /// (counted by the UDP receive tasks too).
@@ -81,16 +82,23 @@ struct State {
 /// What happened with one nameserver during the run (for the summary).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stats {
+    /// Queries sent, resends included.
     pub sent: u64,
+    /// Of them, resends.
     pub resent: u64,
+    /// Usable answers.
     pub answers: u64,
+    /// Sends that went a whole retransmission timeout without an answer.
     pub lost: u64,
+    /// SERVFAIL answers.
     pub servfail: u64,
+    /// REFUSED answers.
     pub refused: u64,
     /// The lowest rate the server was paced at, if it ever was.
     pub min_rate: Option<f64>,
     /// The rate it was paced at when the run ended, if it was.
     pub rate: Option<f64>,
+    /// The smoothed round-trip time at the end.
     pub srtt: Option<Duration>,
 }
 
@@ -119,7 +127,7 @@ struct Controller {
 impl Server {
     /// A server reached over UDP (with a pool of `sockets`) and TCP, or
     /// over TCP only (`sockets` 0). Needs a Tokio runtime for the sockets.
-    pub fn new(addr: SocketAddr, sockets: usize, window: usize) -> std::io::Result<Server> {
+    pub(super) fn new(addr: SocketAddr, sockets: usize, window: usize) -> std::io::Result<Server> {
         let now = Instant::now();
         let case_mismatches = Arc::new(AtomicU64::new(0));
         let udp = match sockets {
@@ -128,7 +136,7 @@ impl Server {
         };
         Ok(Server {
             addr,
-            label: Arc::from(addr.to_string()),
+            label: Arc::new(SafeText::from(addr.to_string())),
             udp,
             case_mismatches,
             sent: AtomicU64::new(0),
@@ -163,7 +171,7 @@ impl Server {
     /// pacer has no more than [`FIRST_SENDS_AHEAD`] booked ahead, so that
     /// resends of questions already under way, whose deadlines are running,
     /// go first.
-    pub async fn pace(&self, again: bool) {
+    pub(super) async fn pace(&self, again: bool) {
         if !self.paced.load(Ordering::Relaxed) {
             return;
         }
@@ -206,46 +214,47 @@ impl Server {
 
     /// The retransmission timeout: SRTT + 4 RTTVAR (RFC 6298), within
     /// [`MIN_RTO`, `MAX_RTO`].
-    pub fn rto(&self) -> Duration {
+    pub(super) fn rto(&self) -> Duration {
         self.state().rto()
     }
 
-    pub fn edns(&self) -> bool {
+    pub(super) fn edns(&self) -> bool {
         self.state().edns
     }
 
     /// What a new query to this server needs to know, under one lock:
     /// whether to use EDNS and 0x20, and the retransmission timeout.
-    pub fn query_settings(&self) -> (bool, bool, Duration) {
+    pub(super) fn query_settings(&self) -> (bool, bool, Duration) {
         let state = self.state();
         let case = self.case_mismatches.load(Ordering::Relaxed) < 2 || state.case_matches > 0;
         (state.edns, case, state.rto())
     }
 
     /// The server answered FORMERR/NOTIMP/BADVERS to a query with OPT.
-    pub fn no_edns(&self) {
+    pub(super) fn no_edns(&self) {
         self.state().edns = false;
     }
 
     /// Whether to randomise the case of questions sent to this server: yes
     /// until it has shown, more than once and never the other way, that it
     /// does not preserve case.
-    pub fn use_0x20(&self) -> bool {
+    pub(super) fn use_0x20(&self) -> bool {
         self.case_mismatches.load(Ordering::Relaxed) < 2 || self.state().case_matches > 0
     }
 
-    pub fn case_mismatch(&self) {
+    #[cfg(test)]
+    pub(super) fn case_mismatch(&self) {
         self.case_mismatches.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Whether a new question should start elsewhere: the port is
     /// unreachable, or the server has lost [`SUSPECT_AFTER`] sends in a
     /// row without an answer in between.
-    pub fn suspect(&self) -> bool {
+    pub(super) fn suspect(&self) -> bool {
         self.losses_in_a_row.load(Ordering::Relaxed) >= SUSPECT_AFTER || self.unreachable()
     }
 
-    pub fn unreachable(&self) -> bool {
+    pub(super) fn unreachable(&self) -> bool {
         if !self.maybe_unreachable.load(Ordering::Relaxed) {
             return false;
         }
@@ -260,12 +269,12 @@ impl Server {
     }
 
     /// An ICMP "port unreachable" came back from this server.
-    pub fn mark_unreachable(&self) {
+    pub(super) fn mark_unreachable(&self) {
         self.state().unreachable_until = Some(Instant::now() + UNREACHABLE_FOR);
         self.maybe_unreachable.store(true, Ordering::Relaxed);
     }
 
-    pub fn sent(&self, again: bool) {
+    pub(super) fn sent(&self, again: bool) {
         self.sent.fetch_add(1, Ordering::Relaxed);
         if again {
             self.resent.fetch_add(1, Ordering::Relaxed);
@@ -274,7 +283,7 @@ impl Server {
 
     /// A usable answer came back; `rtt` if it answered a query sent once
     /// (Karn's rule), with the question in the case it was sent.
-    pub fn answered(&self, rtt: Option<Duration>, case_kept: bool) {
+    pub(super) fn answered(&self, rtt: Option<Duration>, case_kept: bool) {
         self.losses_in_a_row.store(0, Ordering::Relaxed);
         let mut state = self.state();
         state.stats.answers += 1;
@@ -300,7 +309,7 @@ impl Server {
     }
 
     /// A send went unanswered for a whole retransmission timeout.
-    pub fn lost(&self) {
+    pub(super) fn lost(&self) {
         self.losses_in_a_row.fetch_add(1, Ordering::Relaxed);
         let mut state = self.state();
         state.stats.lost += 1;
@@ -309,7 +318,7 @@ impl Server {
     }
 
     /// SERVFAIL or REFUSED.
-    pub fn refused(&self, servfail: bool) {
+    pub(super) fn refused(&self, servfail: bool) {
         self.losses_in_a_row.store(0, Ordering::Relaxed);
         let mut state = self.state();
         if servfail {
@@ -323,11 +332,11 @@ impl Server {
 
     /// The server is shedding load right now: SERVFAIL/REFUSED answers are
     /// then not held against a domain's retries.
-    pub fn congested(&self) -> bool {
+    pub(super) fn congested(&self) -> bool {
         self.paced.load(Ordering::Relaxed)
     }
 
-    pub fn stats(&self) -> Stats {
+    pub(super) fn stats(&self) -> Stats {
         let state = self.state();
         let mut s = state.stats.clone();
         s.rate = state.ctl.control.rate();

@@ -5,7 +5,7 @@ use crate::error::Error;
 use std::net::SocketAddr;
 
 /// The nameservers the system's configuration names, in order.
-pub fn nameservers() -> Result<Vec<SocketAddr>, Error> {
+pub(super) fn nameservers() -> Result<Vec<SocketAddr>, Error> {
     let (config, _) = hickory_resolver::system_conf::read_system_conf()
         .map_err(|e| Error::ResolverConfig(format!("reading /etc/resolv.conf: {e}")))?;
     let mut servers: Vec<SocketAddr> = Vec::new();

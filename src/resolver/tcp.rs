@@ -8,7 +8,6 @@
 use super::answer::{Failure, Phase};
 use super::classify::{Verdict, classify};
 use super::codec::HEADER;
-use crate::name::escape_text;
 use std::io;
 use std::net::SocketAddr;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -16,12 +15,12 @@ use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout_at};
 
 /// How every connection-level failure message starts.
-pub const CONNECTION: &str = "connection to the nameserver failed";
+pub(super) const CONNECTION: &str = "connection to the nameserver failed";
 
 /// Ask `query` (its ID already set) over a new TCP connection to `server`,
 /// and return what the first message that answers it means. `Err` when no
 /// message answered it: the connection failed, or `until` passed.
-pub async fn exchange(
+pub(super) async fn exchange(
     server: SocketAddr,
     query: &[u8],
     until: Instant,
@@ -66,15 +65,12 @@ pub async fn exchange(
     }
 }
 
-pub fn connection_failure(what: &str, e: &io::Error) -> Failure {
-    Failure::error(
-        Phase::Network,
-        escape_text(&format!("{CONNECTION}: {what}: {e}")),
-    )
+pub(super) fn connection_failure(what: &str, e: &io::Error) -> Failure {
+    Failure::error(Phase::Network, crate::safe!("{CONNECTION}: {what}: {e}"))
 }
 
 /// Write one message with its two-byte length, in one write.
-pub async fn write_framed<W: AsyncWrite + Unpin>(w: &mut W, msg: &[u8]) -> io::Result<()> {
+pub(super) async fn write_framed<W: AsyncWrite + Unpin>(w: &mut W, msg: &[u8]) -> io::Result<()> {
     let len = u16::try_from(msg.len()).map_err(|_| io::Error::other("a query too long for TCP"))?;
     let mut framed = Vec::with_capacity(msg.len() + 2);
     framed.extend_from_slice(&len.to_be_bytes());
@@ -84,7 +80,10 @@ pub async fn write_framed<W: AsyncWrite + Unpin>(w: &mut W, msg: &[u8]) -> io::R
 }
 
 /// Read one length-framed message into `body`.
-pub async fn read_framed<R: AsyncRead + Unpin>(r: &mut R, body: &mut Vec<u8>) -> io::Result<()> {
+pub(super) async fn read_framed<R: AsyncRead + Unpin>(
+    r: &mut R,
+    body: &mut Vec<u8>,
+) -> io::Result<()> {
     let mut len = [0u8; 2];
     r.read_exact(&mut len).await?;
     body.clear();

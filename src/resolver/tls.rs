@@ -4,14 +4,14 @@
 //! servers with a private CA.
 
 use crate::error::Error;
-use crate::name::escape_text;
+use crate::text::escape_text;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use rustls::{ClientConfig, RootCertStore};
 use std::path::Path;
 use std::sync::Arc;
 
-pub fn client_config(ca_file: Option<&Path>) -> Result<ClientConfig, Error> {
+pub(super) fn client_config(ca_file: Option<&Path>) -> Result<ClientConfig, Error> {
     let mut roots = RootCertStore::empty();
     match ca_file {
         None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
@@ -45,7 +45,7 @@ pub fn client_config(ca_file: Option<&Path>) -> Result<ClientConfig, Error> {
 
 /// A TLS handshake with `addr` as `name`, as DoT (or with `h2`, DoH) would
 /// do it: to say why connecting fails.
-pub async fn handshake(
+pub(super) async fn handshake(
     addr: std::net::SocketAddr,
     name: &str,
     config: Arc<ClientConfig>,
@@ -53,12 +53,8 @@ pub async fn handshake(
     timeout: std::time::Duration,
 ) -> Result<(), String> {
     use rustls::pki_types::ServerName;
-    let server_name = ServerName::try_from(name.to_string()).map_err(|e| {
-        format!(
-            "'{}' is not a name for TLS: {e}",
-            crate::name::escape_text(name)
-        )
-    })?;
+    let server_name = ServerName::try_from(name.to_string())
+        .map_err(|e| format!("'{}' is not a name for TLS: {e}", escape_text(name)))?;
     let config = if h2 {
         let mut c = (*config).clone();
         c.alpn_protocols = vec![b"h2".to_vec()];

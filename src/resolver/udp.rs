@@ -20,7 +20,6 @@
 use super::classify::{Mismatch, Verdict, classify};
 use super::recv;
 use std::collections::HashMap;
-use std::future::poll_fn;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::net::SocketAddr;
@@ -34,11 +33,11 @@ use tokio::sync::Notify;
 /// not dropped by the kernel (as root, past `net.core.rmem_max`).
 const RECV_BUFFER: usize = 4 << 20;
 /// Queries a socket carries before it is replaced by one on a new port.
-pub const RENEW_AFTER: u64 = 2048;
+pub(super) const RENEW_AFTER: u64 = 2048;
 
 /// What the receive task hands a waiting query.
 #[derive(Debug)]
-pub enum Received {
+pub(super) enum Received {
     Verdict(Verdict),
     /// An answer to this query's ID whose question came back in another
     /// letter case than sent (0x20): a server that does not keep case, or
@@ -50,7 +49,7 @@ pub enum Received {
 }
 
 /// The sockets of one nameserver.
-pub struct UdpPool {
+pub(super) struct UdpPool {
     server: SocketAddr,
     sockets: Mutex<Vec<Arc<Socket>>>,
     case_mismatches: Arc<AtomicU64>,
@@ -79,7 +78,7 @@ impl UdpPool {
     /// Open `size` sockets connected to `server` and start their receive
     /// tasks; answers whose question came back in another letter case are
     /// counted in `case_mismatches`. Needs a Tokio runtime.
-    pub fn new(
+    pub(super) fn new(
         server: SocketAddr,
         size: usize,
         case_mismatches: Arc<AtomicU64>,
@@ -96,7 +95,7 @@ impl UdpPool {
 
     /// Register `query` (its ID is chosen here and written into it) on a
     /// random socket of the pool.
-    pub fn register(&self, mut query: Vec<u8>) -> io::Result<Ticket> {
+    pub(super) fn register(&self, mut query: Vec<u8>) -> io::Result<Ticket> {
         let socket = {
             let mut sockets = lock(&self.sockets);
             let i = rand::random_range(0..sockets.len());
@@ -128,23 +127,6 @@ impl UdpPool {
             id
         };
         Ok(Ticket { socket, id })
-    }
-
-    /// How many sockets the pool keeps.
-    pub fn len(&self) -> usize {
-        lock(&self.sockets).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The local ports in use now (for tests).
-    pub fn ports(&self) -> Vec<u16> {
-        lock(&self.sockets)
-            .iter()
-            .filter_map(|s| s.io.local_addr().ok().map(|a| a.port()))
-            .collect()
     }
 }
 
@@ -188,6 +170,7 @@ impl Socket {
 
 /// Ask for a large receive buffer: as root past the system maximum
 /// (`SO_RCVBUFFORCE`), otherwise as far as the maximum allows.
+#[allow(unsafe_code)]
 fn grow_receive_buffer(socket: &socket2::Socket) {
     #[cfg(target_os = "linux")]
     {
@@ -212,7 +195,7 @@ fn grow_receive_buffer(socket: &socket2::Socket) {
 
 /// A query registered on a socket; dropping it frees the ID, so a lookup
 /// cancelled at its deadline leaves nothing behind.
-pub struct Ticket {
+pub(super) struct Ticket {
     socket: Arc<Socket>,
     id: u16,
 }
@@ -220,7 +203,7 @@ pub struct Ticket {
 impl Ticket {
     /// Send (or send again) the query. An `Err` of kind
     /// `ConnectionRefused` means the server's port is closed.
-    pub async fn send(&self) -> io::Result<()> {
+    pub(super) async fn send(&self) -> io::Result<()> {
         let io = &self.socket.io;
         let query = {
             let pending = lock(&self.socket.pending);
@@ -236,12 +219,7 @@ impl Ticket {
         io.send(&query).await.map(drop)
     }
 
-    /// The next useful thing heard for this query.
-    pub async fn next(&self) -> Received {
-        poll_fn(|cx| self.poll_next(cx)).await
-    }
-
-    pub fn poll_next(&self, cx: &mut std::task::Context<'_>) -> Poll<Received> {
+    pub(super) fn poll_next(&self, cx: &mut std::task::Context<'_>) -> Poll<Received> {
         let mut pending = lock(&self.socket.pending);
         let Some(slot) = pending.get_mut(&self.id) else {
             return Poll::Ready(Received::Unreachable(io::Error::other(
@@ -255,14 +233,6 @@ impl Ticket {
             slot.waker = Some(cx.waker().clone());
         }
         Poll::Pending
-    }
-
-    /// The query as registered (with its ID).
-    pub fn query(&self) -> Vec<u8> {
-        lock(&self.socket.pending)
-            .get(&self.id)
-            .map(|s| s.query.clone())
-            .unwrap_or_default()
     }
 }
 

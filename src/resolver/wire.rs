@@ -37,6 +37,7 @@ use super::udp::{Received, Ticket};
 use super::{Ask, Deadline, Settings, tcp};
 use crate::error::Error;
 use crate::name::DomainName;
+use crate::text::SafeText;
 use smallvec::SmallVec;
 use std::future::poll_fn;
 use std::io;
@@ -47,11 +48,12 @@ use std::time::Duration;
 use tokio::time::{Instant, timeout_at};
 
 /// UDP sockets per nameserver.
-pub const SOCKETS_PER_SERVER: usize = 4;
+pub(super) const SOCKETS_PER_SERVER: usize = 4;
 /// The first wait before a SERVFAIL/REFUSED answer is asked again at a
 /// server that already gave one (doubling).
 const RETRY_BACKOFF: Duration = Duration::from_millis(50);
 
+/// mxlookup's own engine: connected UDP socket pools per server, TCP when needed, its own timers and congestion control.
 pub struct WireResolver {
     servers: Vec<Arc<Server>>,
     tcp_only: bool,
@@ -101,7 +103,7 @@ impl WireResolver {
     }
 
     /// What each server saw during the run.
-    pub fn stats(&self) -> Vec<(Arc<str>, Stats)> {
+    pub fn stats(&self) -> Vec<(Arc<SafeText>, Stats)> {
         self.servers
             .iter()
             .map(|s| (s.label.clone(), s.stats()))

@@ -1,11 +1,11 @@
 //! The command line as the user typed it (clap derive, no logic beyond
 //! parsing single values). These names are a contract that scripts rely
-//! on. [`crate::config`] turns it into the validated run configuration;
+//! on. [`super::config`] turns it into the validated run configuration;
 //! the library's own types know nothing of clap.
 
-use crate::report::Format;
-use crate::resolver::{Engine, MAX_TIMEOUT, Nameserver};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use mxlookup::report::Format;
+use mxlookup::resolver::{Engine, MAX_TIMEOUT, Nameserver};
 use std::ffi::OsString;
 use std::time::Duration;
 
@@ -21,7 +21,7 @@ use std::time::Duration;
 is not ok, or --audit/--expect found an error; 2 the run could not be done; 3 nothing failed but \
 something changed since --baseline; 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM."
 )]
-pub struct Cli {
+pub(super) struct Cli {
     /// Domains to look up; an email address contributes its domain part; `-` reads stdin. As in dig, `@SERVER` names a nameserver (like -n) and `MX` may follow a domain
     #[arg(value_name = "DOMAIN")]
     pub domains: Vec<OsString>,
@@ -72,7 +72,7 @@ pub struct Cli {
 
     /// Look up only shard K of N (0 <= K < N), split by a hash of the name, to share one job among machines
     #[arg(long, value_name = "K/N")]
-    pub shard: Option<crate::input::Shard>,
+    pub shard: Option<mxlookup::input::Shard>,
 
     /// Look up and report every line, even a domain seen before [default: each domain once]. Memory then stays flat, however long the input: the duplicate check costs about 10-30 bytes per domain
     #[arg(long)]
@@ -103,7 +103,7 @@ pub struct Cli {
 
 /// How results are written: shared by a run and `mxlookup report`.
 #[derive(Args, Debug, Clone)]
-pub struct OutputArgs {
+pub(super) struct OutputArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = FormatArg::Table, env = "MXLOOKUP_FORMAT")]
     pub format: FormatArg,
@@ -126,7 +126,7 @@ pub struct OutputArgs {
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {
+pub(super) enum Command {
     /// Write saved runs (mxlookup's NDJSON or JSON output: one file, or the shards of one job) in any format, in input order, with one summary and the exit status the whole job would have had
     Report(ReportArgs),
     /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell)
@@ -139,7 +139,7 @@ pub enum Command {
 }
 
 #[derive(Args, Debug)]
-pub struct ReportArgs {
+pub(super) struct ReportArgs {
     /// Files written by mxlookup --format ndjson or json; `-` reads stdin
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<std::path::PathBuf>,
@@ -149,7 +149,7 @@ pub struct ReportArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
+pub(super) enum ColorChoice {
     Auto,
     Always,
     Never,
@@ -199,35 +199,35 @@ impl From<FormatArg> for Format {
 }
 
 /// A nameserver as [`Nameserver`] reads it (plain, `tls://`, `https://`).
-pub fn parse_nameserver(s: &str) -> Result<Nameserver, String> {
+pub(super) fn parse_nameserver(s: &str) -> Result<Nameserver, String> {
     s.parse()
 }
 
 /// Record types a dig user might type, for a clear error (mxlookup asks
 /// only MX). Compared without regard to case.
-pub const RECORD_TYPES: [&str; 22] = [
+pub(super) const RECORD_TYPES: [&str; 22] = [
     "A", "AAAA", "ANY", "CAA", "CNAME", "DNAME", "DNSKEY", "DS", "HINFO", "HTTPS", "NAPTR", "NS",
     "NSEC", "NSEC3", "PTR", "RRSIG", "SOA", "SPF", "SRV", "SVCB", "TLSA", "TXT",
 ];
 
 /// `-t`/`--type`: MX (any case) is accepted; any other type is an error
 /// that says so.
-pub fn parse_type(s: &str) -> Result<String, String> {
+pub(super) fn parse_type(s: &str) -> Result<String, String> {
     if s.eq_ignore_ascii_case("MX") {
         Ok("MX".into())
     } else {
         Err(format!(
             "mxlookup looks up MX records only, not '{}' (for other types, use dig)",
-            crate::name::escape_text(s)
+            mxlookup::text::escape_text(s)
         ))
     }
 }
 
 /// The shortest `--timeout` accepted.
-pub const MIN_TIMEOUT: Duration = Duration::from_millis(1);
+pub(super) const MIN_TIMEOUT: Duration = Duration::from_millis(1);
 
 /// `500ms`, `3s`, `1m`, or a plain number of seconds; from 1 ms to 24 h.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
     let range = || format!("'{s}': the timeout must be from 1ms to 24h");
     let d = match s.trim().parse::<f64>() {
         Ok(secs) if secs.is_finite() && secs >= 0.0 => {
@@ -244,10 +244,10 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 /// The lowest and highest `--rate`.
-pub const RATE_RANGE: (f64, f64) = (0.001, 10_000_000.0);
+pub(super) const RATE_RANGE: (f64, f64) = (0.001, 10_000_000.0);
 
 /// A number of queries per second, from 0.001 to 10,000,000.
-pub fn parse_rate(s: &str) -> Result<f64, String> {
+pub(super) fn parse_rate(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(r) if (RATE_RANGE.0..=RATE_RANGE.1).contains(&r) => Ok(r),
         Ok(r) if r.is_finite() && r > 0.0 => Err(format!(

@@ -1,7 +1,10 @@
-//! The settled result of one domain, and the status vocabulary that every
-//! output format, the summary and the exit code share. The list of
-//! statuses is written once, here ([`Status::ALL`]); everything else
-//! derives from it.
+//! The shared result types, at the bottom of the crate with only the
+//! resolver's answers below them: what one domain's lookup came to
+//! ([`Outcome`]), the input entry it was for ([`Entry`]), the settled
+//! result that every sink, the saved runs and the exit status read
+//! ([`Settled`]), with the audit's findings ([`Audit`], [`Problem`]), the
+//! changes since a baseline ([`Change`]), and the status vocabulary
+//! ([`Status`]).
 //!
 //! Null MX (RFC 7505 §3): a domain that accepts no mail publishes exactly
 //! one MX record, preference 0, exchange `.`. Only that shape is `null_mx`
@@ -10,104 +13,30 @@
 //! was published, status `ok` with `.` among the exchanges; `--audit`
 //! flags it `invalid_null_mx`.
 
+mod audit;
+mod change;
+mod entry;
+mod problem;
+mod settled;
+mod status;
+
+pub use audit::{Audit, Exchange};
+pub use change::Change;
+pub use entry::{Entry, Origin, Place};
+pub use problem::{Code, Problem, Severity};
+pub use settled::Settled;
+pub use status::Status;
+
 use crate::name::DomainName;
 use crate::resolver::{Answer, Failure, Phase, Rdata, RecordType, Resolver};
-use serde::{Deserialize, Serialize};
-use std::fmt;
-
-/// One word per kind of result. The order is the order the summary uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// One or more MX records.
-    Ok,
-    /// The domain says it accepts no mail (RFC 7505).
-    NullMx,
-    /// The name exists but has no MX records (NODATA).
-    NoMx,
-    /// The name does not exist.
-    Nxdomain,
-    /// The server failed (SERVFAIL).
-    Servfail,
-    /// The server refused (REFUSED).
-    Refused,
-    /// No answer within the deadline.
-    Timeout,
-    /// Any other failure; the message says which.
-    Error,
-    /// The input line is not a domain name; no query was sent.
-    Invalid,
-}
-
-impl Status {
-    /// Every status, in summary order.
-    pub const ALL: [Status; 9] = [
-        Status::Ok,
-        Status::NullMx,
-        Status::NoMx,
-        Status::Nxdomain,
-        Status::Servfail,
-        Status::Refused,
-        Status::Timeout,
-        Status::Error,
-        Status::Invalid,
-    ];
-
-    /// The status as it appears in every format.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Ok => "ok",
-            Status::NullMx => "null_mx",
-            Status::NoMx => "no_mx",
-            Status::Nxdomain => "nxdomain",
-            Status::Servfail => "servfail",
-            Status::Refused => "refused",
-            Status::Timeout => "timeout",
-            Status::Error => "error",
-            Status::Invalid => "invalid",
-        }
-    }
-
-    /// The status named `s`, as every format writes it.
-    pub fn parse(s: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-
-    /// A definite answer: the DNS said something true about the domain.
-    /// Anything else means we do not know where its mail goes.
-    pub fn is_definite(self) -> bool {
-        matches!(
-            self,
-            Status::Ok | Status::NullMx | Status::NoMx | Status::Nxdomain
-        )
-    }
-
-    /// What the status means, for people (the table, `--help`).
-    pub fn meaning(self) -> &'static str {
-        match self {
-            Status::Ok => "MX records",
-            Status::NullMx => "accepts no mail (null MX)",
-            Status::NoMx => "no MX records",
-            Status::Nxdomain => "no such domain",
-            Status::Servfail => "the server failed (SERVFAIL)",
-            Status::Refused => "the server refused the query (REFUSED)",
-            Status::Timeout => "no answer within the deadline",
-            Status::Error => "another failure",
-            Status::Invalid => "not a domain name",
-        }
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::text::SafeText;
 
 /// One MX record: the exchange is a name, escaped only when written.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Mx {
+    /// Lower is preferred.
     pub preference: u16,
+    /// The host that receives the mail; the root for a null MX.
     pub exchange: DomainName,
 }
 
@@ -120,7 +49,7 @@ pub enum Outcome {
     /// No answer: the kind, the phase, and a message.
     Failed(Failure),
     /// The input was not a domain name, with the reason.
-    Invalid(String),
+    Invalid(SafeText),
 }
 
 impl Outcome {
@@ -132,10 +61,11 @@ impl Outcome {
         }
     }
 
+    /// The status every format writes for this outcome.
     pub fn status(&self) -> Status {
         match self {
             Outcome::Answered(a) => answer_status(a),
-            Outcome::Failed(f) => f.status(),
+            Outcome::Failed(f) => Status::from(f.kind),
             Outcome::Invalid(_) => Status::Invalid,
         }
     }
@@ -184,7 +114,7 @@ impl Outcome {
 
     /// A human-readable message for anything that is not a plain answer,
     /// `None` for `ok`, `null_mx`, `no_mx` and `nxdomain`.
-    pub fn error(&self) -> Option<&str> {
+    pub fn error(&self) -> Option<&SafeText> {
         match self {
             Outcome::Answered(_) => None,
             Outcome::Failed(f) => Some(&f.message),
@@ -200,7 +130,7 @@ impl Outcome {
                 Status::Ok => "",
                 s => s.meaning(),
             },
-            other => other.error().unwrap_or(""),
+            other => other.error().map_or("", SafeText::as_str),
         }
     }
 }

@@ -1,17 +1,17 @@
 //! The validated configuration of one run, made from the raw command line.
 //! Nothing after this point sees raw flags.
 
-use crate::audit::Expectation;
-use crate::audit::baseline::Baseline;
-use crate::cli::{Cli, ColorChoice, OutputArgs, RECORD_TYPES};
-use crate::error::Error;
-use crate::input::{Shard, Source};
-use crate::name::escape_text;
-use crate::report::Format;
-use crate::resolver::{Engine, Nameserver, Settings};
+use super::Fatal;
+use super::args::{Cli, ColorChoice, OutputArgs, RECORD_TYPES};
+use mxlookup::audit::{self, Expectation};
+use mxlookup::input::{Shard, Source};
+use mxlookup::report::Format;
+use mxlookup::resolver::{Engine, Nameserver, Settings};
+use mxlookup::saved::Baseline;
+use mxlookup::text::escape_text;
 use std::io::IsTerminal;
 
-pub struct Config {
+pub(super) struct Config {
     /// Where domains come from, in order; files are already open.
     pub sources: Vec<Source>,
     pub settings: Settings,
@@ -23,16 +23,14 @@ pub struct Config {
     pub rate: Option<f64>,
     /// How results are written.
     pub output: Output,
-    /// Look up the exchanges' addresses and report problems.
-    pub audit: bool,
-    /// Where mail must go.
-    pub expect: Vec<Expectation>,
+    /// What the audit does (`--audit`, `--expect`).
+    pub audit: audit::Options,
     /// An earlier run to compare with.
     pub baseline: Option<Baseline>,
 }
 
 impl Config {
-    pub fn from_cli(cli: Cli) -> Result<Config, Error> {
+    pub(super) fn from_cli(cli: Cli) -> Result<Config, Fatal> {
         let stdin_is_terminal = std::io::stdin().is_terminal();
         let mut sources = Vec::new();
         // DOMAIN arguments, with `-` among them meaning stdin, in order;
@@ -75,7 +73,7 @@ impl Config {
         }
         if sources.is_empty() {
             if stdin_is_terminal {
-                return Err(Error::NoInput);
+                return Err(Fatal::NoInput);
             }
             sources.push(Source::Stdin);
         }
@@ -84,20 +82,20 @@ impl Config {
             .iter()
             .map(|r| Expectation::parse(r))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(Error::Expect)?;
+            .map_err(Fatal::Expect)?;
         if let Some(path) = &cli.expect_file {
             let shown = escape_text(&path.display().to_string());
             let text = std::fs::read_to_string(path)
-                .map_err(|e| Error::Expect(format!("cannot read {shown}: {e}")))?;
-            expect.extend(Expectation::parse_lines(&text, &shown).map_err(Error::Expect)?);
+                .map_err(|e| Fatal::Expect(format!("cannot read {shown}: {e}")))?;
+            expect.extend(Expectation::parse_lines(&text, &shown).map_err(Fatal::Expect)?);
         }
         let baseline = match &cli.baseline {
             None => None,
             Some(path) => {
                 let shown = escape_text(&path.display().to_string());
                 let text = std::fs::read_to_string(path)
-                    .map_err(|e| Error::Baseline(format!("cannot read {shown}: {e}")))?;
-                Some(Baseline::parse(text, &shown).map_err(Error::Baseline)?)
+                    .map_err(|e| Fatal::Baseline(format!("cannot read {shown}: {e}")))?;
+                Some(Baseline::parse(text, &shown).map_err(Fatal::Baseline)?)
             }
         };
         Ok(Config {
@@ -116,8 +114,10 @@ impl Config {
             keep_duplicates: cli.keep_duplicates,
             rate: cli.rate,
             output,
-            audit: cli.audit,
-            expect,
+            audit: audit::Options {
+                resolve: cli.audit,
+                expect,
+            },
             baseline,
         })
     }
@@ -135,7 +135,7 @@ fn terminal_width() -> Option<usize> {
 
 /// How results are written, for a run and for `mxlookup report`.
 #[derive(Clone, Debug)]
-pub struct Output {
+pub(super) struct Output {
     pub format: Format,
     /// Colour the table.
     pub color: bool,
@@ -151,7 +151,7 @@ pub struct Output {
 }
 
 impl Output {
-    pub fn from_args(a: &OutputArgs) -> Output {
+    pub(super) fn from_args(a: &OutputArgs) -> Output {
         let stdout_is_terminal = std::io::stdout().is_terminal();
         let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
         let dumb = env("TERM").is_some_and(|t| t == "dumb");
@@ -171,8 +171,8 @@ impl Output {
     }
 
     /// The sinks' style.
-    pub fn style(&self, audit: bool, changes: bool) -> crate::report::Style {
-        crate::report::Style {
+    pub(super) fn style(&self, audit: bool, changes: bool) -> mxlookup::report::Style {
+        mxlookup::report::Style {
             color: self.color,
             flush_lines: self.flush_lines,
             width: self.width,
@@ -220,19 +220,19 @@ enum Habit {
 /// it is one mxlookup cannot follow (another record type, another `+`
 /// option): never a lookup of a domain named `a` or `+trace`, and never
 /// the system's resolver when a server was named.
-fn dig_habit(arg: &str) -> Result<Option<Habit>, Error> {
+fn dig_habit(arg: &str) -> Result<Option<Habit>, Fatal> {
     let shown = || escape_text(arg);
     if let Some(server) = arg.strip_prefix('@') {
         return server
             .parse()
             .map(|s| Some(Habit::Server(s)))
-            .map_err(|e: String| Error::Usage(format!("{}: {e}", shown())));
+            .map_err(|e: String| Fatal::Usage(format!("{}: {e}", shown())));
     }
     if arg.eq_ignore_ascii_case("MX") || arg.eq_ignore_ascii_case("IN") {
         return Ok(Some(Habit::Type));
     }
     if RECORD_TYPES.iter().any(|t| arg.eq_ignore_ascii_case(t)) {
-        return Err(Error::Usage(format!(
+        return Err(Fatal::Usage(format!(
             "'{}' is a record type: mxlookup looks up MX records only (for other types, use dig)",
             shown()
         )));
@@ -241,7 +241,7 @@ fn dig_habit(arg: &str) -> Result<Option<Habit>, Error> {
         return match option.to_ascii_lowercase().as_str() {
             "short" => Ok(Some(Habit::Short)),
             "tcp" | "vc" => Ok(Some(Habit::Tcp)),
-            _ => Err(Error::Usage(format!(
+            _ => Err(Fatal::Usage(format!(
                 "'{}' is a dig option mxlookup does not have; see --help (+short is --format plain, +tcp is --tcp)",
                 shown()
             ))),

@@ -3,7 +3,6 @@
 //! and a scriptable UDP/TCP server that answers each query however the test
 //! says (late, never, truncated, garbage, ...). Also helpers to run the
 //! built binary. Nothing here talks to anything but 127.0.0.1.
-#![allow(dead_code)]
 
 pub mod proxy;
 

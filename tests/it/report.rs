@@ -3,12 +3,10 @@
 //! status, and the README's GNU parallel example end to end. Also
 //! `completions` and `man`.
 
-mod support;
-
+use crate::support::*;
 use hickory_server::proto::op::ResponseCode;
 use std::path::Path;
 use std::process::Stdio;
-use support::*;
 
 const ZONE: &str = "
 $TTL 300

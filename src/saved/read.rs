@@ -5,12 +5,10 @@
 //! Every record is checked on reading; an error names the file and line.
 
 use super::record::{MxRecord, Record};
-use crate::audit::{Exchange, Report};
-use crate::engine::Settled;
-use crate::input::{Entry, Origin};
-use crate::name::{DomainName, escape_text};
-use crate::outcome::{Outcome, Status};
+use crate::name::DomainName;
+use crate::outcome::{Audit, Entry, Exchange, Origin, Outcome, Settled, Status};
 use crate::resolver::{Answer, Failure, Phase, Rdata};
+use crate::text::{SafeText, escape_text};
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
@@ -99,10 +97,12 @@ impl Records {
         Ok(Records { text: out, lines })
     }
 
+    /// How many records.
     pub fn len(&self) -> usize {
         self.lines.len()
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty()
     }
@@ -116,31 +116,16 @@ impl Records {
         (r, *line)
     }
 
+    /// Every record with its line.
     pub fn iter(&self) -> impl Iterator<Item = (Record<'_>, u64)> + '_ {
         (0..self.len()).map(|i| self.get(i))
     }
 }
 
-/// Where a record came from: `argument N` or `FILE:LINE`, as written.
-pub fn origin(source: &str) -> Option<Origin> {
-    if let Some(n) = source.strip_prefix("argument ") {
-        return Some(Origin {
-            source: Arc::from("argument"),
-            line: n.parse().ok()?,
-        });
-    }
-    let (file, line) = source.rsplit_once(':')?;
-    Some(Origin {
-        source: Arc::from(file),
-        line: line.parse().ok()?,
-    })
-}
-
 /// The settled result a record stands for, to be written again in any
 /// format. `Err`: the record holds what no run writes.
 pub fn settled(r: &Record<'_>, seq: u64, fallback: Origin) -> Result<Settled, String> {
-    let source = r.source.to_string();
-    let origin = origin(&source).unwrap_or(fallback);
+    let origin = Origin::parse(&r.source.to_string()).unwrap_or(fallback);
     let input = if r.input.is_empty() {
         r.domain.to_string()
     } else {
@@ -148,7 +133,7 @@ pub fn settled(r: &Record<'_>, seq: u64, fallback: Origin) -> Result<Settled, St
     };
     let name =
         |s: &str| DomainName::parse_ascii(s).map_err(|e| format!("'{}': {e}", escape_text(s)));
-    let message = || r.error.as_deref().unwrap_or("").to_string();
+    let message = || SafeText::new(r.error.as_deref().unwrap_or(""));
     let mx = r.mx.records();
     let outcome = match r.status {
         Status::Ok | Status::NullMx | Status::NoMx | Status::Nxdomain => {
@@ -188,7 +173,7 @@ pub fn settled(r: &Record<'_>, seq: u64, fallback: Origin) -> Result<Settled, St
                 records,
                 ttl: r.ttl,
                 authenticated: false,
-                server: r.server.as_deref().map(Arc::from),
+                server: r.server.as_deref().map(|s| Arc::new(SafeText::new(s))),
             })
         }
         Status::Servfail | Status::Refused | Status::Timeout | Status::Error => {
@@ -198,26 +183,26 @@ pub fn settled(r: &Record<'_>, seq: u64, fallback: Origin) -> Result<Settled, St
                 Status::Servfail => Failure::servfail(),
                 Status::Refused => Failure::refused(),
                 Status::Timeout => Failure::timeout(),
-                _ => Failure::error(Phase::Network, ""),
+                _ => Failure::error(Phase::Network, SafeText::default()),
             };
             failure.phase = r.phase.unwrap_or(failure.phase);
-            failure.message = escape_text(&message());
+            failure.message = message();
             Outcome::Failed(failure)
         }
-        Status::Invalid => Outcome::Invalid(escape_text(&message())),
+        Status::Invalid => Outcome::Invalid(message()),
     };
     let entry = Entry {
         seq,
         origin,
-        input: escape_text(&input),
+        input: SafeText::new(&input),
         name: match r.status {
-            Status::Invalid => Err(escape_text(&message())),
+            Status::Invalid => Err(message()),
             _ => Ok(name(&r.domain)?),
         },
     };
     let audit = r.problems.as_ref().map(|problems| {
         let resolved = r.addresses.is_some() || mx.iter().any(|m| m.addresses.is_some());
-        Box::new(Report {
+        Box::new(Audit {
             resolved,
             exchanges: exchanges(&mx),
             implicit: r.addresses.clone(),

@@ -1,32 +1,32 @@
 //! The exit status, in one place: what each code means and how a run's
 //! results map to one.
 
-use crate::engine::Finish;
-use crate::report::Counts;
+use mxlookup::pipeline::Finish;
+use mxlookup::report::Counts;
 
 /// Every domain got a definite answer (`ok`, `null_mx`, `no_mx`, `nxdomain`).
-pub const SUCCESS: u8 = 0;
+pub(super) const SUCCESS: u8 = 0;
 /// At least one domain did not (`servfail`, `refused`, `timeout`, `error`,
 /// `invalid`); with `--require-mx`, also any domain that is not `ok`.
-pub const FAILURES: u8 = 1;
+pub(super) const FAILURES: u8 = 1;
 /// The run could not be done: bad flags, unreadable input, no domains, no
 /// resolver configuration, too low a file limit.
-pub const FATAL: u8 = 2;
+pub(super) const FATAL: u8 = 2;
 /// Nothing failed, but something changed since `--baseline`: a CI job can
 /// tell "changed" from "broken".
-pub const DRIFT: u8 = 3;
+pub(super) const DRIFT: u8 = 3;
 /// Interrupted by SIGHUP (the terminal went away): what had settled was
 /// written out.
-pub const HANGUP: u8 = 129;
+pub(super) const HANGUP: u8 = 129;
 /// Interrupted by SIGINT (Ctrl-C): what had settled was written out.
-pub const INTERRUPTED: u8 = 130;
+pub(super) const INTERRUPTED: u8 = 130;
 /// Interrupted by SIGTERM (what Kubernetes, CI runners and `timeout`
 /// send): what had settled was written out.
-pub const TERMINATED: u8 = 143;
+pub(super) const TERMINATED: u8 = 143;
 
 /// The status for an interruption by signal `number` (128 + the number,
 /// the shell's convention).
-pub fn for_signal(number: i32) -> u8 {
+pub(super) fn for_signal(number: i32) -> u8 {
     match number {
         1 => HANGUP,
         15 => TERMINATED,
@@ -36,13 +36,13 @@ pub fn for_signal(number: i32) -> u8 {
 
 /// The exit status for a run that got as far as looking things up;
 /// `signal` is the first signal that interrupted it (0 for none).
-pub fn for_run(counts: &Counts, require_mx: bool, finish: Finish, signal: i32) -> u8 {
+pub(super) fn for_run(counts: &Counts, require_mx: bool, finish: Finish, signal: i32) -> u8 {
     match finish {
         Finish::Interrupted => for_signal(signal),
         // The reader closed the pipe: stop quietly, as `| head` expects.
         Finish::Abandoned => SUCCESS,
         Finish::Complete => {
-            let not_ok = counts.total() - counts.get(crate::outcome::Status::Ok);
+            let not_ok = counts.total() - counts.get(mxlookup::Status::Ok);
             if counts.failures() > 0 || (require_mx && not_ok > 0) || counts.error_problems() > 0 {
                 FAILURES
             } else if counts.changed > 0 {
@@ -57,7 +57,7 @@ pub fn for_run(counts: &Counts, require_mx: bool, finish: Finish, signal: i32) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::Status;
+    use mxlookup::Status;
 
     fn counts(statuses: &[Status]) -> Counts {
         let mut c = Counts::default();

@@ -8,33 +8,40 @@
 //! `addresses` (implicit MX), `problems`, and `addresses` in each `mx`
 //! entry; with `--baseline`: `changes`. Writing one allocates nothing.
 
-use crate::audit::Problem;
-use crate::engine::Settled;
-use crate::input::Origin;
-use crate::outcome::Status;
+use crate::outcome::{Change, Origin, Problem, Settled, Status};
 use crate::resolver::Phase;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
 
+/// One domain's object in the JSON and NDJSON formats.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Record<'a> {
+    /// The name looked up (for an invalid line, the text).
     #[serde(borrow)]
     pub domain: Cow<'a, str>,
+    /// The status.
     pub status: Status,
+    /// The MX records, sorted; empty unless `ok`.
     #[serde(borrow)]
     pub mx: MxList<'a>,
+    /// A message for a failure or an invalid line.
     #[serde(borrow)]
     pub error: Option<Cow<'a, str>>,
+    /// The text as written.
     #[serde(borrow, default)]
     pub input: Cow<'a, str>,
+    /// Where it was read: `FILE:LINE`, `stdin:LINE` or `argument N`.
     #[serde(borrow, default)]
     pub source: Text<'a>,
+    /// The answer's TTL.
     #[serde(default)]
     pub ttl: Option<u32>,
+    /// The nameserver that answered.
     #[serde(borrow, default)]
     pub server: Option<Cow<'a, str>>,
+    /// How long the lookup took.
     #[serde(default)]
     pub time_ms: f64,
     /// The CNAME chain followed, when there is one.
@@ -51,12 +58,15 @@ pub struct Record<'a> {
     pub problems: Option<Vec<Problem>>,
     /// `--baseline`: what changed since.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub changes: Option<Vec<crate::audit::baseline::Change>>,
+    pub changes: Option<Vec<Change>>,
 }
 
+/// One MX record of a [`Record`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MxRecord<'a> {
+    /// Lower is preferred.
     pub preference: u16,
+    /// The mail host (`.` for a null MX).
     #[serde(borrow)]
     pub exchange: Cow<'a, str>,
     /// `--audit`: the exchange's addresses.
@@ -67,7 +77,9 @@ pub struct MxRecord<'a> {
 /// The `mx` list: written straight from a result (no copy), or read back.
 #[derive(Clone, Debug)]
 pub enum MxList<'a> {
+    /// Written from a result.
     Of(&'a Settled),
+    /// Read back.
     List(Vec<MxRecord<'a>>),
 }
 
@@ -122,7 +134,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for MxList<'a> {
 /// Text written from a value that displays itself (no copy), or read back.
 #[derive(Clone, Debug)]
 pub enum Text<'a> {
+    /// Read back.
     Str(Cow<'a, str>),
+    /// Written from an origin.
     Origin(&'a Origin),
 }
 
@@ -184,11 +198,13 @@ impl<'a> Record<'a> {
             domain: Cow::Borrowed(r.entry.display_name()),
             status: r.outcome.status(),
             mx: MxList::Of(r),
-            error: r.outcome.error().map(Cow::Borrowed),
-            input: Cow::Borrowed(&r.entry.input),
+            error: r.outcome.error().map(|e| Cow::Borrowed(e.as_str())),
+            input: Cow::Borrowed(r.entry.input.as_str()),
             source: Text::Origin(&r.entry.origin),
             ttl: answer.and_then(|a| a.ttl),
-            server: answer.and_then(|a| a.server.as_deref()).map(Cow::Borrowed),
+            server: answer
+                .and_then(|a| a.server.as_deref())
+                .map(|s| Cow::Borrowed(s.as_str())),
             time_ms: (r.elapsed.as_secs_f64() * 1e6).round() / 1e3,
             aliases: answer
                 .map(|a| {

@@ -3,13 +3,11 @@
 //! status, within its deadline; good names must be unaffected; nothing may
 //! panic; the process must end.
 
-mod support;
-
+use crate::support::*;
 use hickory_server::proto::op::ResponseCode;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::*;
 
 const GOOD: usize = 20;
 

@@ -3,19 +3,21 @@
 //! the results: every write here ignores its error. Text from outside is
 //! escaped before it gets here.
 
-use crate::report::{self, Counts};
-use crate::resolver::ServerStats;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use mxlookup::outcome::Origin;
+use mxlookup::report::{self, Counts};
+use mxlookup::resolver::ServerStats;
+use mxlookup::text::SafeText;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Invalid lines reported one by one before the rest are only counted.
-pub const INVALID_SHOWN: u64 = 20;
+pub(super) const INVALID_SHOWN: u64 = 20;
 
 #[derive(Clone)]
-pub struct Ui {
+pub(super) struct Ui {
     inner: Arc<Inner>,
 }
 
@@ -31,7 +33,7 @@ struct Inner {
 impl Ui {
     /// `progress`: draw a progress line (stderr is a terminal); `total`:
     /// how many entries, if known; `quiet`: only errors.
-    pub fn new(progress: bool, quiet: bool) -> Ui {
+    pub(super) fn new(progress: bool, quiet: bool) -> Ui {
         let bar = (progress && !quiet).then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             bar.set_style(spinner_style());
@@ -64,12 +66,12 @@ impl Ui {
     }
 
     /// An error: always shown.
-    pub fn error(&self, message: &str) {
+    pub(super) fn error(&self, message: &str) {
         self.line(&format!("mxlookup: {message}"));
     }
 
     /// A note for people (not with `--quiet`).
-    pub fn note(&self, message: &str) {
+    pub(super) fn note(&self, message: &str) {
         if !self.inner.quiet {
             self.line(&format!("mxlookup: {message}"));
         }
@@ -77,7 +79,7 @@ impl Ui {
 
     /// An input line that is not a domain: the first few are shown, the
     /// rest counted (every one is in the output).
-    pub fn invalid(&self, origin: &str, input: &str, reason: &str) {
+    pub(super) fn invalid(&self, origin: &Origin, input: &SafeText, reason: &SafeText) {
         let n = self.inner.invalid.fetch_add(1, Ordering::Relaxed);
         if n < INVALID_SHOWN {
             self.error(&format!("{origin}: \"{input}\": {reason}"));
@@ -86,14 +88,14 @@ impl Ui {
 
     /// The entries to come, once known (a file's line count is not known
     /// up front; the bar shows a total when it is).
-    pub fn set_total(&self, total: u64) {
+    pub(super) fn set_total(&self, total: u64) {
         if let Some(bar) = &self.inner.bar {
             bar.set_length(total);
             bar.set_style(bar_style());
         }
     }
 
-    pub fn tick(&self) {
+    pub(super) fn tick(&self) {
         if let Some(bar) = &self.inner.bar {
             bar.inc(1);
         }
@@ -101,20 +103,14 @@ impl Ui {
 
     /// Run `f` (which writes to stdout) with the progress line out of the
     /// way, when both go to the same terminal.
-    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+    pub(super) fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
         match &self.inner.bar {
             Some(bar) => bar.suspend(f),
             None => f(),
         }
     }
 
-    pub fn set_message(&self, message: String) {
-        if let Some(bar) = &self.inner.bar {
-            bar.set_message(message);
-        }
-    }
-
-    pub fn finish(&self) {
+    pub(super) fn finish(&self) {
         if let Some(bar) = &self.inner.bar {
             bar.finish_and_clear();
         }
@@ -122,11 +118,11 @@ impl Ui {
 
     /// The summary: counts per status and problem, then per nameserver what
     /// the run settled at. Unless `--quiet`.
-    pub fn summary(
+    pub(super) fn summary(
         &self,
         counts: &Counts,
         duplicates: u64,
-        servers: &[(Arc<str>, ServerStats)],
+        servers: &[(Arc<SafeText>, ServerStats)],
         notes: &[String],
     ) {
         let hidden = self
@@ -167,7 +163,7 @@ impl Ui {
 impl Ui {
     /// The summary of `mxlookup report`: counts and problems, no timing
     /// (the lookups were done before).
-    pub fn report_summary(&self, counts: &Counts, notes: &[String]) {
+    pub(super) fn report_summary(&self, counts: &Counts, notes: &[String]) {
         if self.inner.quiet {
             return;
         }
@@ -181,7 +177,7 @@ impl Ui {
     }
 }
 
-fn server_line(label: &str, s: &ServerStats) -> Option<String> {
+fn server_line(label: &SafeText, s: &ServerStats) -> Option<String> {
     if s.sent == 0 {
         return None;
     }

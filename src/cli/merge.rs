@@ -9,15 +9,16 @@
 //! Memory: the files' text, plus 40 bytes per record for the order; each
 //! record is read again as it is written.
 
-use crate::config::Output;
-use crate::engine::Finish;
-use crate::error::Error;
-use crate::exit;
-use crate::input::Origin;
-use crate::name::escape_text;
-use crate::report::read::{self, Records};
-use crate::report::{self, Counts};
-use crate::ui::Ui;
+use super::Fatal;
+use super::config::Output;
+use super::exit;
+use super::ui::Ui;
+use mxlookup::Error;
+use mxlookup::outcome::{Origin, Place};
+use mxlookup::pipeline::Finish;
+use mxlookup::report::{self, Counts};
+use mxlookup::saved::{self, Record, Records};
+use mxlookup::text::{SafeText, escape_text};
 use std::collections::HashMap;
 use std::io::{self, Read};
 use std::path::PathBuf;
@@ -25,7 +26,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 
 /// Write the saved runs in `files`; the exit status.
-pub fn run(files: &[PathBuf], output: &Output) -> Result<u8, Error> {
+pub(super) fn run(files: &[PathBuf], output: &Output) -> Result<u8, Fatal> {
     let ui = Ui::new(false, output.quiet);
     let mut loaded: Vec<(Arc<str>, Records)> = Vec::new();
     for path in files {
@@ -52,16 +53,16 @@ pub fn run(files: &[PathBuf], output: &Output) -> Result<u8, Error> {
     // The order: (source rank, line, domain, file, record). Arguments
     // of different runs share their numbers: a record is the same as
     // another only with the same domain too.
-    let mut ranks: HashMap<Arc<str>, u32> = HashMap::new();
-    ranks.insert(Arc::from("argument"), 0);
+    let mut ranks: HashMap<Place, u32> = HashMap::new();
+    ranks.insert(Place::Argument, 0);
     let mut order: Vec<(u32, u64, u64, u32, u32)> = Vec::new();
     let (mut audit, mut changes) = (false, false);
     for (f, (name, records)) in loaded.iter().enumerate() {
         for (i, (r, line)) in records.iter().enumerate() {
             let origin = origin_of(&r, name, line);
             let next = ranks.len() as u32;
-            let rank = *ranks.entry(origin.source.clone()).or_insert(next);
-            let domain = crate::input::fnv1a64(r.domain.as_bytes());
+            let rank = *ranks.entry(origin.place.clone()).or_insert(next);
+            let domain = mxlookup::input::fnv1a64(r.domain.as_bytes());
             order.push((rank, origin.line, domain, f as u32, i as u32));
             audit |= r.problems.is_some();
             changes |= r.changes.is_some();
@@ -86,23 +87,25 @@ pub fn run(files: &[PathBuf], output: &Output) -> Result<u8, Error> {
         Arc::new(AtomicUsize::new(0)),
     );
     let mut counts = Counts::default();
-    let written = (|| -> io::Result<()> {
+    let written = (|| -> Result<(), Failed> {
         for (seq, &(_, _, _, f, i)) in order.iter().enumerate() {
             let (name, records) = &loaded[f as usize];
             let (r, line) = records.get(i as usize);
             let fallback = origin_of(&r, name, line);
-            let settled = read::settled(&r, seq as u64, fallback)
-                .map_err(|e| io::Error::other(format!("{name}:{line}: {e}")))?;
+            let settled = saved::settled(&r, seq as u64, fallback)
+                .map_err(|e| Failed::Record(format!("{name}:{line}: {e}")))?;
             counts.record(&settled);
-            sink.settled(settled)?;
+            sink.settled(settled).map_err(Failed::Write)?;
         }
-        sink.finish()
+        sink.finish().map_err(Failed::Write)
     })();
     match written {
         Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(exit::SUCCESS),
-        Err(e) if e.kind() == io::ErrorKind::Other => return Err(Error::Saved(e.to_string())),
-        Err(e) => return Err(Error::Output(e)),
+        Err(Failed::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+            return Ok(exit::SUCCESS);
+        }
+        Err(Failed::Write(e)) => return Err(Fatal::Output(e)),
+        Err(Failed::Record(e)) => return Err(Error::Saved(e).into()),
     }
     let mut notes = Vec::new();
     if changes {
@@ -118,10 +121,17 @@ pub fn run(files: &[PathBuf], output: &Output) -> Result<u8, Error> {
     ))
 }
 
+/// Why writing the saved runs again stopped.
+enum Failed {
+    /// A record holds what no run writes.
+    Record(String),
+    Write(io::Error),
+}
+
 /// A record's origin, or where it sits in the saved file.
-fn origin_of(r: &crate::report::Record<'_>, file: &Arc<str>, line: u64) -> Origin {
-    read::origin(&r.source.to_string()).unwrap_or(Origin {
-        source: file.clone(),
+fn origin_of(r: &Record<'_>, file: &Arc<str>, line: u64) -> Origin {
+    Origin::parse(&r.source.to_string()).unwrap_or(Origin {
+        place: Place::File(Arc::new(SafeText::new(file))),
         line,
     })
 }

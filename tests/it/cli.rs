@@ -2,13 +2,11 @@
 //! status, the limiter, --rate, TCP fallback, input handling, every format,
 //! exit codes and escaping.
 
-mod support;
-
+use crate::support::*;
 use hickory_server::proto::op::ResponseCode;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-use support::*;
 
 const ZONE: &str = "
 $TTL 300

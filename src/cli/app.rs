@@ -4,18 +4,18 @@
 //! SIGTERM or SIGHUP stops new lookups and lets those in flight settle; a
 //! second settles those at once as interrupted; a third exits on the spot.
 
-use crate::audit::Auditor;
-use crate::audit::baseline::Baseline;
-use crate::config::Config;
-use crate::engine::{self, Done, Finish, Interrupt, Settled};
-use crate::error::Error;
-use crate::exit;
-use crate::input::{Entries, Entry};
-use crate::limiter::Limiter;
-use crate::outcome::Outcome;
-use crate::report::{self, Counts, Sink};
-use crate::resolver::{AnyResolver, Resolver, ServerStats};
-use crate::ui::Ui;
+use super::Fatal;
+use super::config::Config;
+use super::exit;
+use super::ui::Ui;
+use mxlookup::input::Entries;
+use mxlookup::outcome::{Entry, Outcome, Settled};
+use mxlookup::pipeline::{self, Backpressure, Finish, Interrupt, Pipeline};
+use mxlookup::report::{self, Counts, Sink};
+use mxlookup::resolver::{AnyResolver, Resolver, ServerStats};
+use mxlookup::saved::Baseline;
+use mxlookup::text::SafeText;
+use mxlookup::{Error, Limiter};
 use std::io;
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -25,16 +25,8 @@ use tokio::sync::{mpsc, watch};
 /// File descriptors the process needs besides one per lookup in flight.
 const SPARE_FILES: u64 = 64;
 
-/// What a run came to.
-#[derive(Debug)]
-pub struct RunReport {
-    pub counts: Counts,
-    pub duplicates: u64,
-    pub finish: Finish,
-    pub exit_code: u8,
-}
-
-pub fn run(config: Config) -> Result<RunReport, Error> {
+/// One run; its exit status.
+pub(super) fn run(config: Config) -> Result<u8, Fatal> {
     let output = config.output.clone();
     let ui = Ui::new(output.progress, output.quiet);
     ensure_file_limit(config.settings.concurrency)?;
@@ -58,14 +50,11 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
         std::thread::Builder::new()
             .name("mxlookup-input".into())
             .spawn(move || read_input(entries, entry_tx, read_error))
-            .map_err(Error::Runtime)?;
+            .map_err(Fatal::Runtime)?;
     }
 
     let held = Arc::new(AtomicUsize::new(0));
-    let style = output.style(
-        config.audit || !config.expect.is_empty(),
-        config.baseline.is_some(),
-    );
+    let style = output.style(config.audit.wanted(), config.baseline.is_some());
     let sink = report::sink(output.format, io::stdout(), style, held.clone());
     // Only the in-order formats hold results back.
     let held = if output.format.in_order() {
@@ -81,18 +70,18 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
         std::thread::Builder::new()
             .name("mxlookup-output".into())
             .spawn(move || write_results(result_rx, sink, &ui, suspend, baseline))
-            .map_err(Error::Runtime)?
+            .map_err(Fatal::Runtime)?
     };
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(Error::Runtime)?;
+        .map_err(Fatal::Runtime)?;
     let settings = config.settings.clone();
     let engine_choice = config.engine;
     let signal = Arc::new(AtomicI32::new(0));
     let engine_ui = ui.clone();
-    let (audit, expect) = (config.audit, config.expect);
+    let audit = config.audit;
     let engine_signal = signal.clone();
     let outcome = runtime.block_on(async move {
         let resolver = Arc::new(AnyResolver::new(engine_choice, &settings)?);
@@ -104,54 +93,14 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
             engine_signal,
             settings.timeout,
         ));
-        let auditor = (audit || !expect.is_empty()).then(|| {
-            Arc::new(Auditor::new(
-                resolver.clone(),
-                limiter.clone(),
-                audit,
-                expect,
-            ))
-        });
-        let work = {
-            let resolver = resolver.clone();
-            let auditor = auditor.clone();
-            move |name: crate::name::DomainName, permit| {
-                let resolver = resolver.clone();
-                let auditor = auditor.clone();
-                async move {
-                    let outcome = Outcome::lookup(&*resolver, &name).await;
-                    // The audit's queries take permits of their own.
-                    drop(permit);
-                    let audit = match auditor {
-                        Some(a) => Some(Box::new(a.audit(&name, &outcome).await)),
-                        None => None,
-                    };
-                    Done { outcome, audit }
-                }
-            }
-        };
-        // An audited domain waits for its exchanges' addresses without a
-        // permit: let more of them be in progress, so the permits stay busy.
-        let jobs = if auditor.is_some() {
-            settings.concurrency * 2 + 16
-        } else {
-            settings.concurrency
-        };
-        let finish = engine::run(
-            engine::Batches::new(entry_rx),
-            limiter,
-            engine::Bounds {
-                jobs,
+        let pipeline = Pipeline::new(resolver.clone(), limiter)
+            .audit(audit)
+            .backpressure(Backpressure {
                 held,
-                max_held: report::MAX_HELD,
-            },
-            work,
-            result_tx,
-            interrupt_rx,
-        )
-        .await;
-        let cache = auditor.and_then(|a| a.cache_stats());
-        Ok::<_, Error>((finish, resolver.server_stats(), cache))
+                max: report::MAX_HELD,
+            });
+        let finish = pipeline.run(entry_rx, result_tx, interrupt_rx).await;
+        Ok::<_, Error>((finish, resolver.server_stats(), pipeline.cache_stats()))
     });
     // Answers still arriving for abandoned lookups are of no interest.
     runtime.shutdown_background();
@@ -167,7 +116,7 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
             (Counts::default(), None, Finish::Abandoned)
         }
-        Err(e) => return Err(Error::Output(e)),
+        Err(e) => return Err(Fatal::Output(e)),
     };
     let mut notes = Vec::new();
     if let Some(c) = cache {
@@ -179,29 +128,24 @@ pub fn run(config: Config) -> Result<RunReport, Error> {
     let duplicates = duplicates.load(Ordering::Relaxed);
     if let Some(e) = read_error.lock().unwrap_or_else(|e| e.into_inner()).take() {
         summary(&ui, &counts, duplicates, &servers, &notes, finish);
-        return Err(e);
+        return Err(e.into());
     }
     if counts.total() == 0 && finish == Finish::Complete {
-        return Err(Error::Empty);
+        return Err(Fatal::Empty);
     }
     if finish == Finish::Interrupted {
         ui.error("interrupted: no new lookups were started; everything that settled was written");
     }
     summary(&ui, &counts, duplicates, &servers, &notes, finish);
     let signal = signal.load(Ordering::Relaxed);
-    Ok(RunReport {
-        exit_code: exit::for_run(&counts, output.require_mx, finish, signal),
-        counts,
-        duplicates,
-        finish,
-    })
+    Ok(exit::for_run(&counts, output.require_mx, finish, signal))
 }
 
 fn summary(
     ui: &Ui,
     counts: &Counts,
     duplicates: u64,
-    servers: &[(Arc<str>, ServerStats)],
+    servers: &[(Arc<SafeText>, ServerStats)],
     notes: &[String],
     finish: Finish,
 ) {
@@ -271,11 +215,11 @@ async fn handle_signals(
 /// Raise the soft limit on open files as far as allowed, and refuse a
 /// concurrency the limit cannot carry, rather than lose lookups to
 /// "no connections" errors half-way through.
-fn ensure_file_limit(concurrency: usize) -> Result<(), Error> {
+fn ensure_file_limit(concurrency: usize) -> Result<(), Fatal> {
     let needed = concurrency as u64 + SPARE_FILES;
     let limit = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(0);
     if limit != 0 && limit < needed {
-        return Err(Error::FileLimit {
+        return Err(Fatal::FileLimit {
             concurrency,
             needed,
             limit,
@@ -289,14 +233,14 @@ fn read_input(
     tx: mpsc::Sender<Vec<Entry>>,
     error: Arc<Mutex<Option<Error>>>,
 ) {
-    let mut batch = Vec::with_capacity(engine::BATCH);
+    let mut batch = Vec::with_capacity(pipeline::BATCH);
     while let Some(item) = entries.next() {
         match item {
             Ok(entry) => {
                 // Send what is read before waiting for more input, so that
                 // lines typed or piped slowly are looked up as they come.
                 let flush = !entries.ready();
-                if !engine::send_batched(&tx, &mut batch, Some(entry), flush) {
+                if !pipeline::send_batched(&tx, &mut batch, Some(entry), flush) {
                     return;
                 }
             }
@@ -306,7 +250,7 @@ fn read_input(
             }
         }
     }
-    engine::send_batched(&tx, &mut batch, None, true);
+    pipeline::send_batched(&tx, &mut batch, None, true);
 }
 
 fn write_results(
@@ -327,11 +271,7 @@ fn write_results(
             }
             counts.record(&result);
             if let Outcome::Invalid(reason) = &result.outcome {
-                ui.invalid(
-                    &result.entry.origin.to_string(),
-                    &result.entry.input,
-                    reason,
-                );
+                ui.invalid(&result.entry.origin, &result.entry.input, reason);
             }
             ui.tick();
             if suspend {

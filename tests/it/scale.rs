@@ -1,12 +1,10 @@
 //! Scale and limits: 200,000 domains without loss, a
 //! concurrency above the open-file limit (signals: tests/lifecycle.rs).
 
-mod support;
-
+use crate::support::*;
 use std::collections::HashSet;
 use std::os::unix::process::CommandExt;
 use std::process::Stdio;
-use support::*;
 
 fn fast_server() -> ScriptServer {
     ScriptServer::start(|_, q| Reply::Message(mx_response(q, &[(10, name("mx.bulk.example."))])))
@@ -58,6 +56,7 @@ fn two_hundred_thousand_domains_give_exactly_two_hundred_thousand_results() {
     }
 }
 
+#[allow(unsafe_code)]
 fn with_file_limit(cmd: &mut std::process::Command, soft: u64, hard: u64) {
     // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child.
     unsafe {

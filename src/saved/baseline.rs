@@ -5,58 +5,25 @@
 //! of the baseline that this run did not look up are counted. The whole
 //! baseline is held in memory (about 150 bytes per domain).
 
-use crate::engine::Settled;
-use crate::outcome::Status;
-use crate::report::read::Records;
-use crate::report::record::Record;
-use serde::{Deserialize, Serialize};
+use super::read::Records;
+use super::record::Record;
+use crate::name::DomainName;
+use crate::outcome::{Change, Settled, Status};
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
-
-/// One change of one domain since the baseline.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Change {
-    /// The domain was not in the baseline.
-    New,
-    /// The status changed.
-    Status {
-        from: Status,
-        to: Status,
-    },
-    ExchangeAdded {
-        exchange: String,
-        preference: u16,
-    },
-    ExchangeRemoved {
-        exchange: String,
-        preference: u16,
-    },
-    Preference {
-        exchange: String,
-        from: u16,
-        to: u16,
-    },
-    /// An exchange's addresses (or, with no MX, the domain's: `exchange`
-    /// null) changed.
-    Addresses {
-        exchange: Option<String>,
-        added: Vec<IpAddr>,
-        removed: Vec<IpAddr>,
-    },
-}
 
 /// What the baseline says about one domain.
 #[derive(Debug)]
 struct Before {
     status: Status,
-    mx: BTreeMap<String, u16>,
+    mx: BTreeMap<DomainName, u16>,
     /// Per exchange, when the baseline was audited.
-    addresses: Option<BTreeMap<String, Vec<IpAddr>>>,
+    addresses: Option<BTreeMap<DomainName, Vec<IpAddr>>>,
     implicit: Option<Vec<IpAddr>>,
     seen: bool,
 }
 
+/// An earlier run to compare with, held in memory by domain.
 #[derive(Debug, Default)]
 pub struct Baseline {
     domains: HashMap<String, Before>,
@@ -68,23 +35,29 @@ impl Baseline {
     /// read where it is, not copied.
     pub fn parse(text: impl Into<String>, source: &str) -> Result<Baseline, String> {
         let mut b = Baseline::default();
-        for (r, _) in Records::read(text.into(), source)?.iter() {
-            b.add(r);
+        for (r, line) in Records::read(text.into(), source)?.iter() {
+            b.add(r)
+                .map_err(|e| format!("{source}:{line}: not an mxlookup record: {e}"))?;
         }
         Ok(b)
     }
 
-    fn add(&mut self, r: Record<'_>) {
+    fn add(&mut self, r: Record<'_>) -> Result<(), String> {
         let mx_records = r.mx.records();
-        let mx = mx_records
-            .iter()
-            .map(|m| (m.exchange.to_string(), m.preference))
-            .collect();
-        let addresses = mx_records
-            .iter()
-            .map(|m| m.addresses.clone().map(|a| (m.exchange.to_string(), a)))
-            .collect::<Option<BTreeMap<_, _>>>()
-            .filter(|_| r.problems.is_some());
+        let mut mx = BTreeMap::new();
+        let mut addresses = r.problems.is_some().then(BTreeMap::new);
+        for m in mx_records.iter() {
+            let name = exchange_name(&m.exchange)?;
+            if let Some(map) = &mut addresses {
+                match &m.addresses {
+                    Some(a) => {
+                        map.insert(name.clone(), a.clone());
+                    }
+                    None => addresses = None,
+                }
+            }
+            mx.insert(name, m.preference);
+        }
         self.domains.insert(
             r.domain.to_string(),
             Before {
@@ -95,12 +68,15 @@ impl Baseline {
                 seen: false,
             },
         );
+        Ok(())
     }
 
+    /// How many domains it has.
     pub fn len(&self) -> usize {
         self.domains.len()
     }
 
+    /// Whether it has none.
     pub fn is_empty(&self) -> bool {
         self.domains.is_empty()
     }
@@ -119,10 +95,10 @@ impl Baseline {
                 to: status,
             });
         }
-        let now: BTreeMap<String, u16> = r
+        let now: BTreeMap<DomainName, u16> = r
             .outcome
             .mx_records()
-            .map(|(p, e)| (e.as_str().to_string(), p))
+            .map(|(p, e)| (e.clone(), p))
             .collect();
         for (e, &p) in &now {
             match before.mx.get(e) {
@@ -150,8 +126,8 @@ impl Baseline {
             (r.audit.as_deref().filter(|a| a.resolved), &before.addresses)
         {
             for x in &audit.exchanges {
-                if let Some(old) = was.get(x.name.as_str()) {
-                    push_addresses(&mut changes, Some(x.name.as_str()), old, &x.addresses);
+                if let Some(old) = was.get(&x.name) {
+                    push_addresses(&mut changes, Some(&x.name), old, &x.addresses);
                 }
             }
         }
@@ -170,9 +146,18 @@ impl Baseline {
     }
 }
 
+/// An exchange as a saved run writes it (`.` for the root).
+fn exchange_name(text: &str) -> Result<DomainName, String> {
+    if text == "." {
+        return Ok(DomainName::root());
+    }
+    DomainName::parse_ascii(text)
+        .map_err(|e| format!("exchange '{}': {e}", crate::text::escape_text(text)))
+}
+
 fn push_addresses(
     changes: &mut Vec<Change>,
-    exchange: Option<&str>,
+    exchange: Option<&DomainName>,
     old: &[IpAddr],
     now: &[IpAddr],
 ) {
@@ -180,7 +165,7 @@ fn push_addresses(
     let removed: Vec<IpAddr> = old.iter().filter(|a| !now.contains(a)).copied().collect();
     if !added.is_empty() || !removed.is_empty() {
         changes.push(Change::Addresses {
-            exchange: exchange.map(str::to_string),
+            exchange: exchange.cloned(),
             added,
             removed,
         });
@@ -218,12 +203,12 @@ mod tests {
             b.changes(&a),
             vec![
                 Change::Preference {
-                    exchange: "mx2.example".into(),
+                    exchange: crate::testing::name("mx2.example"),
                     from: 20,
                     to: 30
                 },
                 Change::ExchangeAdded {
-                    exchange: "mx3.example".into(),
+                    exchange: crate::testing::name("mx3.example"),
                     preference: 40
                 },
             ]

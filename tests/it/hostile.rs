@@ -3,13 +3,11 @@
 //! both engines must give the status the README promises, the same one,
 //! and settle at once (not at the deadline).
 
-mod support;
-
+use crate::support::*;
 use hickory_server::proto::op::{Edns, Message, OpCode, ResponseCode};
 use hickory_server::proto::rr::rdata::{CNAME, MX, NS, SOA};
 use hickory_server::proto::rr::{DNSClass, Name, RData, Record};
 use std::collections::HashMap;
-use support::*;
 
 /// The question's name, as asked.
 fn qname(q: &Message) -> Name {

@@ -2,14 +2,12 @@
 //! a zone with every problem the audit knows, a server that counts the
 //! queries for shared exchanges, and baselines good and bad.
 
-mod support;
-
+use crate::support::*;
 use hickory_server::proto::op::{Message, ResponseCode};
 use hickory_server::proto::rr::rdata::{A, AAAA, MX};
 use hickory_server::proto::rr::{RData, Record, RecordType};
 use std::collections::HashMap;
 use std::io::Write;
-use support::*;
 
 /// Every case of the audit, in a zone small enough to answer quickly.
 /// Addresses outside the special-purpose ranges stand for real servers;
@@ -374,7 +372,7 @@ fn shared_exchanges_are_resolved_once_under_full_concurrency() {
         let rdata = match (query.query_type(), qname.as_str()) {
             (RecordType::MX, n) if n.starts_with('d') => Some(RData::MX(MX::new(
                 10,
-                support::name("mx1.provider.example."),
+                crate::support::name("mx1.provider.example."),
             ))),
             (RecordType::A, "mx1.provider.example.") => Some(RData::A(A::new(93, 184, 215, 14))),
             (RecordType::AAAA, "mx1.provider.example.") => {

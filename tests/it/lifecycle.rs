@@ -2,14 +2,12 @@
 //! input that trickles in or never ends, flags at their extremes, and text
 //! that tries to reach the terminal.
 
-mod support;
-
+use crate::support::*;
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use support::*;
 
 fn slow_server() -> ScriptServer {
     ScriptServer::start(|_, q| {

@@ -3,12 +3,10 @@
 //! DNS, one connection carrying many queries, and certificate failures that
 //! say what is wrong. Needs `unbound` and `knotd` (`.ci/run` installs them).
 
-mod support;
-
+use crate::support::*;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use support::*;
 
 /// A zone with a few of every answer, and its truth.
 fn zone() -> (String, Vec<String>) {

@@ -11,11 +11,9 @@
 //! address (where a resolver looks for a delegated zone). `.ci/run`
 //! installs them; without them the tests fail and say so.
 
-mod support;
-
+use crate::support::*;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use support::*;
 
 /// What one domain should come to: status, MX records, and a word the
 /// error message must hold.

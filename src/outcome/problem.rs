@@ -1,0 +1,132 @@
+//! The audit's findings: a stable code, its severity, the exchange it is
+//! about, and a message for people.
+
+use crate::name::DomainName;
+use crate::text::SafeText;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A problem with a domain's mail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// What kind of problem.
+    pub code: Code,
+    /// The exchange it is about, if any.
+    pub exchange: Option<DomainName>,
+    /// What is wrong, for people.
+    pub message: SafeText,
+}
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Mail does not get through, or whether it does is unknown, or it
+    /// goes where it must not: the run exits 1.
+    Error,
+    /// A risk or a misconfiguration that senders tolerate.
+    Warning,
+}
+
+/// The stable problem codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Code {
+    /// No MX records: mail goes to the domain's own addresses (RFC 5321 §5.1).
+    ImplicitMx,
+    /// Nothing can receive the domain's mail.
+    NoRoute,
+    /// A null MX that is not the only MX, or not of preference 0 (RFC 7505).
+    InvalidNullMx,
+    /// An exchange is an alias (RFC 2181 §10.3).
+    CnameTarget,
+    /// An exchange is an IP address written as a name.
+    IpLiteralTarget,
+    /// An exchange does not exist, or has no address.
+    DanglingExchange,
+    /// An exchange resolves to a special-purpose address.
+    SpecialAddress,
+    /// Looking up an exchange's addresses failed: unknown, not bad.
+    UnresolvedExchange,
+    /// No exchange matches an `--expect` rule.
+    UnexpectedExchange,
+}
+
+impl Code {
+    /// Every code, errors first.
+    pub const ALL: [Code; 9] = [
+        Code::NoRoute,
+        Code::DanglingExchange,
+        Code::InvalidNullMx,
+        Code::UnresolvedExchange,
+        Code::UnexpectedExchange,
+        Code::CnameTarget,
+        Code::IpLiteralTarget,
+        Code::SpecialAddress,
+        Code::ImplicitMx,
+    ];
+
+    /// How bad it is.
+    pub fn severity(self) -> Severity {
+        match self {
+            Code::NoRoute
+            | Code::DanglingExchange
+            | Code::InvalidNullMx
+            | Code::UnresolvedExchange
+            | Code::UnexpectedExchange => Severity::Error,
+            Code::ImplicitMx | Code::CnameTarget | Code::IpLiteralTarget | Code::SpecialAddress => {
+                Severity::Warning
+            }
+        }
+    }
+
+    /// Whether the code makes the run exit 1.
+    pub fn is_error(self) -> bool {
+        self.severity() == Severity::Error
+    }
+
+    /// The code as every format writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::ImplicitMx => "implicit_mx",
+            Code::NoRoute => "no_route",
+            Code::InvalidNullMx => "invalid_null_mx",
+            Code::CnameTarget => "cname_target",
+            Code::IpLiteralTarget => "ip_literal_target",
+            Code::DanglingExchange => "dangling_exchange",
+            Code::SpecialAddress => "special_address",
+            Code::UnresolvedExchange => "unresolved_exchange",
+            Code::UnexpectedExchange => "unexpected_exchange",
+        }
+    }
+
+    /// The code named `s`.
+    pub fn parse(s: &str) -> Option<Code> {
+        Code::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names in the output, the summary and `Code::as_str` are one
+    /// list: serde's and ours agree, and `ALL` holds each code once.
+    #[test]
+    fn every_code_is_written_by_its_one_name() {
+        for c in Code::ALL {
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+            assert_eq!(Code::parse(c.as_str()), Some(c));
+        }
+        let mut all = Code::ALL.to_vec();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), Code::ALL.len());
+    }
+}
