@@ -14,6 +14,7 @@ mod ui;
 use args::{Cli, Command};
 use clap::{CommandFactory, Parser};
 use config::{Config, Output};
+use mxlookup::text::SafeText;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -84,7 +85,7 @@ pub(crate) fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("mxlookup: {e}");
+            let _ = writeln!(io::stderr(), "mxlookup: {}", SafeText::new(&e.to_string()));
             ExitCode::from(exit::FATAL)
         }
     }
@@ -96,7 +97,7 @@ fn finish(written: io::Result<()>) -> u8 {
         Ok(()) => exit::SUCCESS,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => exit::SUCCESS,
         Err(e) => {
-            eprintln!("mxlookup: writing output: {e}");
+            let _ = writeln!(io::stderr(), "mxlookup: writing output: {e}");
             exit::FATAL
         }
     }

@@ -1,7 +1,7 @@
 //! The one owner of stderr: error lines, the progress display and the
 //! summary. A failing stderr (`2>/dev/full`, a closed pipe) never costs
-//! the results: every write here ignores its error. Text from outside is
-//! escaped before it gets here.
+//! the results: every write here ignores its error. Every line is escaped
+//! on its way out.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mxlookup::outcome::Origin;
@@ -51,8 +51,11 @@ impl Ui {
         }
     }
 
-    /// A line for stderr, out of the progress display's way.
+    /// A line for stderr, out of the progress display's way. The one way
+    /// to stderr: whatever it is given is escaped ([`SafeText`]), so no
+    /// message, name or file name can reach the terminal raw.
     fn line(&self, text: &str) {
+        let text = SafeText::new(text);
         let _guard = self.inner.lock.lock().unwrap_or_else(|e| e.into_inner());
         let write = || {
             let mut err = io::stderr().lock();

@@ -27,6 +27,7 @@ mod nameserver;
 #[cfg(test)]
 mod properties;
 mod recv;
+mod retransmit;
 mod server;
 mod system;
 mod tcp;

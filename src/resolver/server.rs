@@ -11,6 +11,7 @@
 //! as fast as `--concurrency` allows.
 
 use super::control::{Control, Epoch};
+use super::retransmit::QuerySettings;
 use super::udp::UdpPool;
 use crate::text::SafeText;
 use std::net::SocketAddr;
@@ -212,34 +213,21 @@ impl Server {
         }
     }
 
-    /// The retransmission timeout: SRTT + 4 RTTVAR (RFC 6298), within
-    /// [`MIN_RTO`, `MAX_RTO`].
-    pub(super) fn rto(&self) -> Duration {
-        self.state().rto()
-    }
-
-    pub(super) fn edns(&self) -> bool {
-        self.state().edns
-    }
-
     /// What a new query to this server needs to know, under one lock:
     /// whether to use EDNS and 0x20, and the retransmission timeout.
-    pub(super) fn query_settings(&self) -> (bool, bool, Duration) {
+    pub(super) fn query_settings(&self) -> QuerySettings {
         let state = self.state();
         let case = self.case_mismatches.load(Ordering::Relaxed) < 2 || state.case_matches > 0;
-        (state.edns, case, state.rto())
+        QuerySettings {
+            edns: state.edns,
+            case,
+            rto: state.rto(),
+        }
     }
 
     /// The server answered FORMERR/NOTIMP/BADVERS to a query with OPT.
     pub(super) fn no_edns(&self) {
         self.state().edns = false;
-    }
-
-    /// Whether to randomise the case of questions sent to this server: yes
-    /// until it has shown, more than once and never the other way, that it
-    /// does not preserve case.
-    pub(super) fn use_0x20(&self) -> bool {
-        self.case_mismatches.load(Ordering::Relaxed) < 2 || self.state().case_matches > 0
     }
 
     #[cfg(test)]
@@ -383,15 +371,15 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_rto_follows_the_round_trip_within_bounds() {
         let s = server();
-        assert_eq!(s.rto(), INITIAL_RTO);
+        assert_eq!(s.query_settings().rto, INITIAL_RTO);
         for _ in 0..50 {
             s.answered(Some(Duration::from_micros(200)), true);
         }
-        assert_eq!(s.rto(), MIN_RTO);
+        assert_eq!(s.query_settings().rto, MIN_RTO);
         for _ in 0..50 {
             s.answered(Some(Duration::from_millis(400)), true);
         }
-        let rto = s.rto();
+        let rto = s.query_settings().rto;
         assert!(
             rto >= Duration::from_millis(590) && rto <= MAX_RTO,
             "a steady 400 ms server: half again the RTT, so no resend as the answer comes: {rto:?}"
@@ -427,17 +415,17 @@ mod tests {
     #[test]
     fn case_randomisation_stops_for_a_server_that_never_keeps_case() {
         let s = server();
-        assert!(s.use_0x20());
+        assert!(s.query_settings().case);
         s.case_mismatch();
-        assert!(s.use_0x20());
+        assert!(s.query_settings().case);
         s.case_mismatch();
-        assert!(!s.use_0x20());
+        assert!(!s.query_settings().case);
         let t = server();
         t.answered(None, true);
         t.case_mismatch();
         t.case_mismatch();
         assert!(
-            t.use_0x20(),
+            t.query_settings().case,
             "a server that kept case once does preserve it"
         );
     }
