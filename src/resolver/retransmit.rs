@@ -179,7 +179,7 @@ pub(crate) struct Question {
     /// A TCP exchange was asked again without EDNS already.
     tcp_edns_retry: bool,
     done: Option<(Result<Step, Failure>, Option<usize>)>,
-    notes: Vec<Note>,
+    notes: SmallVec<[Note; 4]>,
     rng: u64,
 }
 
@@ -211,7 +211,7 @@ impl Question {
             tcp: None,
             tcp_edns_retry: false,
             done: None,
-            notes: Vec::new(),
+            notes: SmallVec::new(),
             rng: seed | 1,
         }
     }
@@ -222,7 +222,7 @@ impl Question {
     }
 
     /// The notes for the servers' state since the last call.
-    pub(crate) fn notes(&mut self) -> std::vec::Drain<'_, Note> {
+    pub(crate) fn notes(&mut self) -> smallvec::Drain<'_, [Note; 4]> {
         self.notes.drain(..)
     }
 

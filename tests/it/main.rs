@@ -12,6 +12,7 @@ mod encrypted;
 mod faults;
 mod hostile;
 mod knot;
+mod layers;
 mod lifecycle;
 mod report;
 mod scale;
