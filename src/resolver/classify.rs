@@ -6,8 +6,9 @@
 //!
 //! The rules, in order:
 //! - Not a response, or a question that is not the one asked (name, type,
-//!   class; the name in the exact letter case sent, for 0x20), or more than
-//!   one question: not an answer; keep waiting.
+//!   class; the name in the exact letter case sent when it went out in
+//!   random case, for 0x20), or more than one question: not an answer; keep
+//!   waiting.
 //! - The question matches but the message cannot be read: an `error`.
 //!   A response without a question counts only if it reports a failure
 //!   (FORMERR, SERVFAIL, NOTIMP, REFUSED, ...).
@@ -97,7 +98,11 @@ pub(crate) fn classify(query: &[u8], response: &[u8]) -> Verdict {
                 Ok((_, 1, Some(q), _))
                     if q.qtype == qtype
                         && q.qclass == CLASS_IN
-                        && codec::question_is(response, &q, qname) == Same::Exactly =>
+                        && match codec::question_is(response, &q, qname) {
+                            Same::Exactly => true,
+                            Same::ButCase => !mixed_case(qname),
+                            Same::No => false,
+                        } =>
                 {
                     malformed(m)
                 }
@@ -113,7 +118,12 @@ pub(crate) fn classify(query: &[u8], response: &[u8]) -> Verdict {
             }
             match msg.question_is(qname) {
                 Same::Exactly => {}
-                Same::ButCase => return Verdict::Ignore(Mismatch::Case),
+                // A question sent in random case (0x20) must come back in
+                // exactly that case; one sent in lower case (no 0x20: a
+                // server that does not keep case, TCP, the hickory engine)
+                // in any case (RFC 4343).
+                Same::ButCase if mixed_case(qname) => return Verdict::Ignore(Mismatch::Case),
+                Same::ButCase => {}
                 Same::No => return Verdict::Ignore(Mismatch::Question),
             }
         }
@@ -153,6 +163,12 @@ pub(crate) fn classify(query: &[u8], response: &[u8]) -> Verdict {
             format!("the server answered {other}"),
         )),
     }
+}
+
+/// Whether a question went out with letters in random case (0x20): it
+/// has an upper-case letter (names are lower case otherwise).
+fn mixed_case(qname: &[u8]) -> bool {
+    qname.iter().any(u8::is_ascii_uppercase)
 }
 
 /// A broken message whose question cannot be read (or that has none):
@@ -675,8 +691,24 @@ mod tests {
             classify(&q, &a_type.bytes()),
             Verdict::Ignore(Mismatch::Question)
         );
-        let case = Msg::response("A.example", 15, 0);
-        assert_eq!(classify(&q, &case.bytes()), Verdict::Ignore(Mismatch::Case));
+        // 0x20: a question sent in random case must come back in that
+        // case; one sent in lower case may come back in any.
+        let mut mixed = query("a.example", RecordType::MX);
+        mixed[codec::HEADER + 3] = b'E';
+        let case = Msg::response("a.example", 15, 0);
+        assert_eq!(
+            classify(&mixed, &case.bytes()),
+            Verdict::Ignore(Mismatch::Case)
+        );
+        let shouted = Msg::response("A.EXAMPLE", 15, 0).mx("A.EXAMPLE", 1, "mx.example");
+        assert_eq!(
+            done(classify(&q, &shouted.bytes())).records,
+            vec![mx(1, "mx.example")]
+        );
+        assert_eq!(
+            classify(&mixed, &shouted.bytes()),
+            Verdict::Ignore(Mismatch::Case)
+        );
         let mut notify = Msg::response("a.example", 15, 0).bytes();
         notify[2] = 0x80 | (4 << 3);
         assert!(matches!(classify(&q, &notify), Verdict::Fail(f) if f.message.contains("NOTIFY")));

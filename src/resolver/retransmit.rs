@@ -22,11 +22,18 @@
 //!   lost together are not resent together), to the next server when
 //!   there are several. An answer to an earlier send still counts.
 //! - **SERVFAIL, REFUSED and referrals** move to the next server; `budget`
-//!   of them end the question (the last one's status). While a server is
-//!   shedding load they do not count, and the question waits one RTO.
-//!   A server asked before is asked again only after a pause.
-//! - **ICMP port unreachable**: the server is passed over; when every
-//!   server is unreachable the question fails at once.
+//!   of them end the question (the last one's status). A server asked
+//!   before is asked again only after a pause. While a server is shedding
+//!   load (paced by its congestion controller, or refusing in a sudden
+//!   burst after it has answered: a resolver's rate limit) they do not
+//!   count, and the question is asked again later and slower (one RTO,
+//!   doubling), until the deadline. A server that refuses everything from
+//!   the start still gives `refused` at once.
+//! - **ICMP port unreachable**: the server is passed over. When every
+//!   server is unreachable, a server that has answered earlier in the run
+//!   is restarting, not gone: it is probed again after 100 ms (doubling,
+//!   with jitter) until the deadline. If none has ever answered, the
+//!   question fails at once.
 //! - **Truncated** answers are asked again over TCP at the same server; a
 //!   TCP exchange that fails is a failure of that server, and the question
 //!   moves to the next one.
@@ -51,6 +58,9 @@ use tokio::time::Instant;
 /// The first wait before a SERVFAIL/REFUSED answer is asked again at a
 /// server that already gave one (doubling).
 pub(crate) const RETRY_BACKOFF: Duration = Duration::from_millis(50);
+/// The first pause before a server that answered earlier in the run, and
+/// whose port is now closed (restarting), is probed again (doubling).
+const PROBE: Duration = Duration::from_millis(100);
 /// The least time a TCP exchange is given, when that much is left.
 const TCP_FLOOR: Duration = Duration::from_millis(500);
 
@@ -73,11 +83,14 @@ pub(crate) trait Servers {
     fn addr(&self, server: usize) -> std::net::SocketAddr;
     /// Its port answered "unreachable" moments ago.
     fn unreachable(&self, server: usize) -> bool;
+    /// It has given a usable answer during this run.
+    fn has_answered(&self, server: usize) -> bool;
     /// How to ask it now.
     fn settings(&self, server: usize) -> QuerySettings;
-    /// It is shedding load: its SERVFAIL and REFUSED answers are signals to
-    /// slow down, not verdicts.
-    fn congested(&self, server: usize) -> bool;
+    /// It is shedding load (paced by congestion control, or refusing in a
+    /// sudden burst after answering): its SERVFAIL and REFUSED answers are
+    /// signals to slow down, not verdicts.
+    fn shedding(&self, server: usize) -> bool;
 }
 
 /// What happened with a server, for its shared state.
@@ -166,6 +179,10 @@ pub(crate) struct Question {
     /// SERVFAIL/REFUSED/referral answers (and failed TCP exchanges) that
     /// counted against the budget.
     failures: u32,
+    /// Refusals from servers that were shedding load (not counted).
+    shed: u32,
+    /// Probes of servers that went unreachable after answering.
+    probes: u32,
     /// Sends of this question so far, for the backoff.
     sends: u32,
     /// When the next send is due; `None`: now.
@@ -204,6 +221,8 @@ impl Question {
             attempts: SmallVec::new(),
             last: None,
             failures: 0,
+            shed: 0,
+            probes: 0,
             sends: 0,
             next_send: None,
             switch: true,
@@ -262,12 +281,14 @@ impl Question {
                 let server = self.attempts.last().expect("an attempt was started").server;
                 return Action::Resend { server, again };
             }
-            // Pass over unreachable servers while a reachable one is left.
+            // Pass over unreachable servers while a reachable one is left;
+            // when none is, probe one that has answered before.
             match (0..n)
                 .map(|k| (self.index + k) % n)
                 .find(|&i| !servers.unreachable(i))
             {
                 Some(i) => self.index = i,
+                None if (0..n).any(|s| servers.has_answered(s)) => self.index %= n,
                 None if self.last.is_some() => {
                     return Action::Done {
                         result: Err(self.failure()),
@@ -312,10 +333,7 @@ impl Question {
         let attempt = self.attempts.last_mut().expect("an attempt was started");
         let server = attempt.server;
         if let Err(e) = result {
-            self.last = Some(self.unreachable(server, &e, servers));
-            self.index = server + 1;
-            self.switch = true;
-            self.next_send = None;
+            self.socket_error(server, e, now, servers);
             return;
         }
         self.deadline.start(now, self.timeout);
@@ -370,19 +388,7 @@ impl Question {
                     self.again_at(from);
                 }
             }
-            Heard::Error(e) => {
-                let closed = e.kind() == io::ErrorKind::ConnectionRefused;
-                self.last = Some(self.unreachable(from, &e, servers));
-                let n = servers.count();
-                if (0..n).all(|s| (closed && s == from) || servers.unreachable(s)) {
-                    let f = self.failure();
-                    self.done = Some((Err(f), None));
-                    return;
-                }
-                self.index = from + 1;
-                self.switch = true;
-                self.next_send = None;
-            }
+            Heard::Error(e) => self.socket_error(from, e, now, servers),
             Heard::Verdict(verdict) => {
                 let rtt =
                     (attempt.sends == 1).then(|| now.saturating_duration_since(attempt.sent_at));
@@ -471,6 +477,33 @@ impl Question {
         }
     }
 
+    /// A send to `server` failed, or its socket reported an error (ICMP
+    /// port unreachable). With another server left, on to it now. When
+    /// every server is unreachable: a server that has answered in this run
+    /// is restarting, not gone (a package upgrade, a reload), so it is
+    /// probed again after a pause (doubling) until the deadline; if none
+    /// has ever answered, the question fails at once.
+    fn socket_error(&mut self, server: usize, e: io::Error, now: Instant, servers: &impl Servers) {
+        let closed = e.kind() == io::ErrorKind::ConnectionRefused;
+        self.last = Some(self.unreachable(server, &e, servers));
+        let n = servers.count();
+        self.index = server + 1;
+        self.switch = true;
+        self.next_send = None;
+        if !(0..n).all(|s| (closed && s == server) || servers.unreachable(s)) {
+            return;
+        }
+        if !(0..n).any(|s| servers.has_answered(s)) {
+            let f = self.failure();
+            self.done = Some((Err(f), None));
+            return;
+        }
+        self.index = server;
+        self.probes += 1;
+        let wait = (PROBE * 2u32.saturating_pow(self.probes - 1)).min(MAX_RTO);
+        self.next_send = Some(now + wait.mul_f64(1.0 + self.random() / 2.0));
+    }
+
     /// After a failed TCP exchange with `server`: the next server, over
     /// TCP with `--tcp`, else over UDP.
     fn next_tcp_or_udp(&mut self, server: usize) {
@@ -496,13 +529,14 @@ impl Question {
 
     /// SERVFAIL, REFUSED or a referral from `from`.
     fn retry(&mut self, f: Failure, from: usize, now: Instant, servers: &impl Servers) {
-        let congested = servers.congested(from);
+        let shedding = servers.shedding(from);
         self.notes.push(Note::Failed {
             server: from,
             servfail: f.kind == FailureKind::Servfail,
         });
-        if congested {
+        if shedding {
             self.last = Some(f);
+            self.shed += 1;
         } else {
             self.count_failure(f);
             if self.done.is_some() {
@@ -513,11 +547,16 @@ impl Question {
         self.index = from + 1;
         self.switch = true;
         // Ask a server that has failed this question before only after a
-        // pause; one shedding load, after one RTO.
+        // pause; one shedding load later and later: one RTO (at least the
+        // retry backoff), doubling, at most MAX_RTO, with jitter, so that
+        // the questions it refused together do not come back together.
         let next = self.index % n;
         let asked_before = self.attempts.iter().any(|a| a.server == next);
-        self.next_send = if congested {
-            Some(now + servers.settings(from).rto)
+        self.next_send = if shedding {
+            let wait = (servers.settings(from).rto.max(RETRY_BACKOFF)
+                * 2u32.saturating_pow(self.shed - 1))
+            .min(MAX_RTO);
+            Some(now + wait.mul_f64(1.0 + self.random() / 2.0))
         } else {
             asked_before.then(|| now + RETRY_BACKOFF * 2u32.saturating_pow(self.failures.min(6)))
         };
@@ -574,9 +613,10 @@ mod tests {
     /// engine's shared state would be.
     struct Fake {
         unreachable: Vec<bool>,
+        answered: Vec<bool>,
         edns: Vec<bool>,
         case: Vec<bool>,
-        congested: Vec<bool>,
+        shedding: Vec<bool>,
         rto: Duration,
         log: Vec<Note>,
     }
@@ -585,9 +625,10 @@ mod tests {
         fn new(n: usize) -> Fake {
             Fake {
                 unreachable: vec![false; n],
+                answered: vec![false; n],
                 edns: vec![true; n],
                 case: vec![true; n],
-                congested: vec![false; n],
+                shedding: vec![false; n],
                 rto: Duration::from_millis(200),
                 log: Vec::new(),
             }
@@ -598,6 +639,7 @@ mod tests {
                 match &note {
                     Note::Unreachable { server } => self.unreachable[*server] = true,
                     Note::NoEdns { server } => self.edns[*server] = false,
+                    Note::Answered { server, .. } => self.answered[*server] = true,
                     _ => {}
                 }
                 self.log.push(note);
@@ -615,6 +657,9 @@ mod tests {
         fn unreachable(&self, server: usize) -> bool {
             self.unreachable[server]
         }
+        fn has_answered(&self, server: usize) -> bool {
+            self.answered[server]
+        }
         fn settings(&self, server: usize) -> QuerySettings {
             QuerySettings {
                 edns: self.edns[server],
@@ -622,8 +667,8 @@ mod tests {
                 rto: self.rto,
             }
         }
-        fn congested(&self, server: usize) -> bool {
-            self.congested[server]
+        fn shedding(&self, server: usize) -> bool {
+            self.shedding[server]
         }
     }
 
@@ -831,26 +876,45 @@ mod tests {
     }
 
     #[test]
-    fn a_congested_servers_refusals_do_not_count_and_wait_one_rto() {
+    fn a_shedding_servers_refusals_do_not_count_and_come_back_slower() {
         let mut s = Fake::new(1);
-        s.congested[0] = true;
+        s.shedding[0] = true;
         let mut q = question(1);
         let t0 = Instant::now();
-        step(&mut q, &mut s, t0);
-        q.heard(
-            0,
-            Heard::Verdict(Verdict::Retry(Failure::refused())),
-            t0,
-            &s,
-        );
-        let until = wait_until(&q.next(t0, &s));
-        assert_eq!(until, t0 + s.rto, "asked again after one RTO");
-        q.timer(until, &s);
-        assert_eq!(
-            started(&step(&mut q, &mut s, until)),
-            0,
-            "not settled: the budget of 1 was not spent"
-        );
+        let mut now = t0;
+        step(&mut q, &mut s, now);
+        let refused = || Heard::Verdict(Verdict::Retry(Failure::refused()));
+        let mut waits = Vec::new();
+        for attempt in 0..4 {
+            q.heard(attempt, refused(), now, &s);
+            let until = wait_until(&q.next(now, &s));
+            waits.push(until - now);
+            now = until;
+            q.timer(now, &s);
+            // Not settled: the budget of 1 was not spent.
+            assert_eq!(started(&step(&mut q, &mut s, now)), 0);
+        }
+        // One RTO (200 ms), doubling, each up to half again at random.
+        for (i, w) in waits.iter().enumerate() {
+            let base = (s.rto * 2u32.pow(i as u32)).min(MAX_RTO);
+            assert!(*w >= base && *w <= base.mul_f64(1.5), "{i}: {w:?}");
+        }
+        // Until the deadline: then the last refusal is the status.
+        let mut n = 4;
+        loop {
+            q.heard(n, refused(), now, &s);
+            let until = wait_until(&q.next(now, &s));
+            now = until;
+            q.timer(now, &s);
+            if let Action::Done { result, .. } = q.next(now, &s) {
+                assert_eq!(result.unwrap_err().kind, FailureKind::Refused);
+                break;
+            }
+            assert!(q.may_send(now));
+            q.sent(now, Ok(()), &s);
+            n += 1;
+        }
+        assert_eq!(now, t0 + TIMEOUT, "settled at the deadline");
     }
 
     #[test]
@@ -938,6 +1002,34 @@ mod tests {
             f.message.contains("127.0.0.1:5301 refused the connection"),
             "{f}"
         );
+    }
+
+    #[test]
+    fn a_server_that_answered_and_then_closes_is_probed_until_it_is_back() {
+        let refused = || io::Error::from(io::ErrorKind::ConnectionRefused);
+        let mut s = Fake::new(1);
+        s.answered[0] = true;
+        let mut q = question(3);
+        let t0 = Instant::now();
+        step(&mut q, &mut s, t0);
+        let mut now = t0 + ms(1);
+        let mut probes = Vec::new();
+        // Restarting for 1.5 s: every probe meets a closed port.
+        while now < t0 + ms(1500) {
+            q.heard(probes.len(), Heard::Error(refused()), now, &s);
+            s.apply(&mut q);
+            let until = wait_until(&q.next(now, &s));
+            probes.push(until - now);
+            now = until;
+            q.timer(now, &s);
+            assert_eq!(started(&step(&mut q, &mut s, now)), 0, "probed again");
+        }
+        // 100 ms, doubling (with jitter): a handful of probes, not a flood.
+        assert!((3..=6).contains(&probes.len()), "{probes:?}");
+        assert!(probes[0] >= ms(100) && probes[0] <= ms(150));
+        // Back: the next probe is answered.
+        q.heard(probes.len(), Heard::Verdict(answer()), now + ms(1), &s);
+        assert!(settled(&mut q, &mut s, now + ms(1)).0.is_ok());
     }
 
     #[test]

@@ -36,6 +36,11 @@ pub(super) const UNREACHABLE_FOR: Duration = Duration::from_millis(500);
 /// How far ahead of now the pacer may be booked before a question's first
 /// send waits for resends to go first.
 pub(super) const FIRST_SENDS_AHEAD: Duration = Duration::from_millis(2);
+/// A rise of the recent share of refusals above the usual share by this
+/// much is a burst (as the congestion controller's `BURST_RISE`).
+const BURST: f32 = 0.2;
+/// The fewest refusals among the last 64 completions that can be a burst.
+const BURST_MIN: u32 = 16;
 /// The fewest completions that make an epoch.
 const EPOCH_MIN: u32 = 64;
 /// The shortest epoch. Rate limits count per second (Unbound's
@@ -61,6 +66,8 @@ pub(super) struct Server {
     paced: AtomicBool,
     /// Sends lost in a row, with no answer since.
     losses_in_a_row: AtomicU32,
+    /// It has answered at least once in this run.
+    answered_once: AtomicBool,
     /// The server's port was reported unreachable (the time is kept in
     /// the state; this lets the common case skip the lock and the clock).
     maybe_unreachable: AtomicBool,
@@ -76,6 +83,11 @@ struct State {
     /// Answers with the question in the exact case sent.
     case_matches: u32,
     unreachable_until: Option<Instant>,
+    /// The last 64 completions, one bit each (1: SERVFAIL or REFUSED), and
+    /// the share of refusals among many: a sudden rise of the first above
+    /// the second is a burst.
+    refusals_recent: u64,
+    refusals_usual: f32,
     ctl: Controller,
     stats: Stats,
 }
@@ -104,6 +116,20 @@ pub struct Stats {
 }
 
 impl State {
+    /// One completion: refused or answered.
+    fn refusals(&mut self, refused: bool) {
+        self.refusals_recent = self.refusals_recent << 1 | u64::from(refused);
+        self.refusals_usual += (f32::from(u8::from(refused)) - self.refusals_usual) / 512.0;
+    }
+
+    /// The recent refusals are a burst: at least a quarter of the last 64
+    /// completions, and well above the usual share (a few names refused in
+    /// a small run, or a steady share of refused names, are not).
+    fn refusal_burst(&self) -> bool {
+        let recent = self.refusals_recent.count_ones();
+        recent >= BURST_MIN && recent as f32 / 64.0 > self.refusals_usual + BURST
+    }
+
     fn rto(&self) -> Duration {
         match self.srtt {
             None => INITIAL_RTO,
@@ -144,6 +170,7 @@ impl Server {
             resent: AtomicU64::new(0),
             paced: AtomicBool::new(false),
             losses_in_a_row: AtomicU32::new(0),
+            answered_once: AtomicBool::new(false),
             maybe_unreachable: AtomicBool::new(false),
             window: window.max(1),
             state: Mutex::new(State {
@@ -152,6 +179,8 @@ impl Server {
                 edns: true,
                 case_matches: 0,
                 unreachable_until: None,
+                refusals_recent: 0,
+                refusals_usual: 0.0,
                 ctl: Controller {
                     epoch_start: now,
                     epoch: Epoch::default(),
@@ -273,6 +302,7 @@ impl Server {
     /// (Karn's rule), with the question in the case it was sent.
     pub(super) fn answered(&self, rtt: Option<Duration>, case_kept: bool) {
         self.losses_in_a_row.store(0, Ordering::Relaxed);
+        self.answered_once.store(true, Ordering::Relaxed);
         let mut state = self.state();
         state.stats.answers += 1;
         if case_kept {
@@ -292,6 +322,7 @@ impl Server {
             }
             state.stats.srtt = state.srtt;
         }
+        state.refusals(false);
         state.ctl.epoch.answers += 1;
         self.epoch(&mut state);
     }
@@ -314,14 +345,31 @@ impl Server {
         } else {
             state.stats.refused += 1;
         }
+        state.refusals(true);
         state.ctl.epoch.refusals += 1;
         self.epoch(&mut state);
     }
 
     /// The server is shedding load right now: SERVFAIL/REFUSED answers are
-    /// then not held against a domain's retries.
-    pub(super) fn congested(&self) -> bool {
-        self.paced.load(Ordering::Relaxed)
+    /// then signals to slow down, not verdicts on a domain. Either the
+    /// congestion controller paces it, or it has answered questions in this
+    /// run and its refusals have just risen in a burst (a resolver that
+    /// enforces its rate limit by refusing, not by dropping), which the
+    /// controller sees only at the end of its epoch. A server that has
+    /// refused from the start, or refuses a steady share, is not shedding.
+    pub(super) fn shedding(&self) -> bool {
+        if self.paced.load(Ordering::Relaxed) {
+            return true;
+        }
+        if !self.has_answered() {
+            return false;
+        }
+        self.state().refusal_burst()
+    }
+
+    /// Whether it has given a usable answer during this run.
+    pub(super) fn has_answered(&self) -> bool {
+        self.answered_once.load(Ordering::Relaxed)
     }
 
     pub(super) fn stats(&self) -> Stats {
@@ -390,7 +438,7 @@ mod tests {
     async fn epochs_reach_the_controller_and_pace_the_sends() {
         let s = server();
         s.answered(Some(Duration::from_millis(1)), true);
-        assert!(!s.congested());
+        assert!(!s.shedding());
         // Half the sends lost, over 1.2 s: congestion.
         for i in 0..200 {
             tokio::time::advance(Duration::from_millis(6)).await;
@@ -400,7 +448,7 @@ mod tests {
                 s.answered(None, true)
             }
         }
-        assert!(s.congested(), "{:?}", s.stats());
+        assert!(s.shedding(), "{:?}", s.stats());
         let rate = s.stats().rate.unwrap();
         let start = Instant::now();
         for _ in 0..10 {
@@ -410,6 +458,41 @@ mod tests {
             start.elapsed().as_secs_f64() >= 8.0 / rate,
             "sends are spaced"
         );
+    }
+
+    #[test]
+    fn a_sudden_burst_of_refusals_after_answers_is_shedding_but_not_a_few_or_a_steady_share() {
+        // Refused from the start: never shedding.
+        let s = server();
+        for _ in 0..200 {
+            s.refused(false);
+        }
+        assert!(!s.shedding());
+        // A few refused names among answers: no burst.
+        let s = server();
+        for i in 0..100 {
+            if i % 10 == 0 {
+                s.refused(false)
+            } else {
+                s.answered(None, true)
+            }
+        }
+        assert!(!s.shedding());
+        // A rate limit: answers, then most refused.
+        for _ in 0..20 {
+            s.refused(false);
+        }
+        assert!(s.shedding());
+        // A steady share of half refused becomes the usual share.
+        let s = server();
+        for i in 0..4000 {
+            if i % 2 == 0 {
+                s.refused(false)
+            } else {
+                s.answered(None, true)
+            }
+        }
+        assert!(!s.shedding());
     }
 
     #[test]

@@ -237,12 +237,16 @@ impl Servers for WireResolver {
         self.servers[server].unreachable()
     }
 
+    fn has_answered(&self, server: usize) -> bool {
+        self.servers[server].has_answered()
+    }
+
     fn settings(&self, server: usize) -> QuerySettings {
         self.servers[server].query_settings()
     }
 
-    fn congested(&self, server: usize) -> bool {
-        self.servers[server].congested()
+    fn shedding(&self, server: usize) -> bool {
+        self.servers[server].shedding()
     }
 }
 

@@ -15,4 +15,5 @@ mod knot;
 mod layers;
 mod lifecycle;
 mod report;
+mod resilience;
 mod scale;

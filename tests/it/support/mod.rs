@@ -874,3 +874,82 @@ impl TcpCounter {
         }
     }
 }
+
+/// A UDP server on a fixed loopback port that can go away for a while
+/// and come back on the same port, as a resolver does when it restarts:
+/// while it is away, the port answers ICMP "unreachable". Stopped when
+/// dropped.
+pub struct Restartable {
+    pub addr: SocketAddr,
+    paused_until: Arc<Mutex<Option<Instant>>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Restartable {
+    pub fn start(handler: impl Fn(&Message) -> Reply + Send + 'static) -> Restartable {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = socket.local_addr().unwrap();
+        let paused_until: Arc<Mutex<Option<Instant>>> = Arc::default();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (paused, stopping) = (paused_until.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut socket = Some(socket);
+            let mut buf = vec![0u8; 65535];
+            while !stopping.load(Ordering::Relaxed) {
+                let away = paused.lock().unwrap().is_some_and(|t| Instant::now() < t);
+                if away {
+                    socket = None;
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                }
+                let s = match &socket {
+                    Some(s) => s,
+                    None => match std::net::UdpSocket::bind(addr) {
+                        Ok(s) => socket.insert(s),
+                        Err(_) => {
+                            std::thread::sleep(Duration::from_millis(5));
+                            continue;
+                        }
+                    },
+                };
+                s.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+                let Ok((n, peer)) = s.recv_from(&mut buf) else {
+                    continue;
+                };
+                let Ok(q) = Message::from_vec(&buf[..n]) else {
+                    continue;
+                };
+                if let Reply::Message(m) = handler(&q) {
+                    let _ = s.send_to(&m.to_vec().unwrap(), peer);
+                }
+            }
+        });
+        Restartable {
+            addr,
+            paused_until,
+            stop,
+        }
+    }
+
+    /// Go away now for `away`, then come back on the same port.
+    pub fn pause(&self, away: Duration) {
+        *self.paused_until.lock().unwrap() = Some(Instant::now() + away);
+    }
+}
+
+impl Drop for Restartable {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Start the binary with these arguments, stdin, stdout and stderr piped.
+pub fn spawn_piped<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Child {
+    mxlookup()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mxlookup")
+}
