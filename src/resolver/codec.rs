@@ -207,6 +207,16 @@ pub(crate) fn question_type(query: &[u8]) -> RecordType {
     RecordType(u16::from_be_bytes([b[0], b[1]]))
 }
 
+/// The largest answer over UDP that a query made by [`encode_query`]
+/// allows: [`EDNS_PAYLOAD`] with EDNS, 512 bytes without (RFC 1035).
+pub(crate) fn max_payload(query: &[u8]) -> usize {
+    if has_edns(query) {
+        usize::from(EDNS_PAYLOAD)
+    } else {
+        512
+    }
+}
+
 /// Whether a query made by [`encode_query`] carries an OPT record.
 pub(crate) fn has_edns(query: &[u8]) -> bool {
     query.get(11).is_some_and(|&ar| ar > 0)

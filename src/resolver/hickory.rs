@@ -30,6 +30,9 @@ use tokio::time::{Instant, timeout_at};
 /// The engine built on hickory-resolver's nameserver pool: plain DNS, DoT and DoH.
 pub struct HickoryResolver {
     pool: NameServerPool<TokioRuntimeProvider>,
+    /// The plain servers over TCP only: for an answer that was cut short
+    /// over UDP. `None` when every server is encrypted, or with `--tcp`.
+    tcp_pool: Option<NameServerPool<TokioRuntimeProvider>>,
     timeout: Duration,
     retries: u32,
     servers: usize,
@@ -129,17 +132,52 @@ impl HickoryResolver {
             gate: tokio::sync::Mutex::new(()),
             why: tokio::sync::OnceCell::new(),
         });
+        let tcp_servers: Vec<NameServerConfig> = servers
+            .iter()
+            .filter(|s| {
+                s.connections
+                    .iter()
+                    .any(|c| c.protocol == ProtocolConfig::Udp)
+            })
+            .map(|s| {
+                let mut s = s.clone();
+                s.connections.retain(|c| c.protocol == ProtocolConfig::Tcp);
+                s
+            })
+            .collect();
         let cx = Arc::new(PoolContext::new(opts, tls));
         let servers_len = servers.len();
+        let tcp_pool = (!tcp_servers.is_empty()).then(|| {
+            NameServerPool::from_config(tcp_servers, cx.clone(), TokioRuntimeProvider::default())
+        });
         let pool = NameServerPool::from_config(servers, cx, TokioRuntimeProvider::default());
         Ok(HickoryResolver {
             pool,
+            tcp_pool,
             timeout: settings.timeout,
             retries: settings.retries,
             servers: servers_len,
             encrypted,
         })
     }
+}
+
+/// How long the TCP try after an undecodable UDP answer may take.
+const SALVAGE: Duration = Duration::from_millis(500);
+
+/// What became of one attempt through the pool.
+enum Attempt {
+    /// The server's answer, and what it means.
+    Answer(Verdict),
+    /// A UDP answer that could not be decoded: perhaps cut to the payload
+    /// hickory reads (a server that sends more than it was told), perhaps
+    /// broken. Worth one try over TCP; if that brings nothing, this is the
+    /// failure.
+    Cut(Failure),
+    /// No answer: the connection failed, or the attempt timed out.
+    Nothing(Failure),
+    /// The deadline passed.
+    Late,
 }
 
 impl Ask for HickoryResolver {
@@ -155,6 +193,8 @@ impl Ask for HickoryResolver {
         let budget = (self.retries + 1).max(self.servers as u32);
         let mut failures = 0;
         let mut edns = true;
+        let mut tcp = false;
+        let mut cut: Option<Failure> = None;
         let mut last: Option<Failure> = None;
         loop {
             let now = Instant::now();
@@ -162,74 +202,33 @@ impl Ask for HickoryResolver {
             if deadline.expired(now) {
                 return Err(last.unwrap_or_else(Failure::timeout));
             }
-            // The query as mxlookup would send it: what the classifier
-            // matches the response against.
-            let mut query = Vec::new();
-            codec::encode_query(0, name, qtype, edns, &mut query)
-                .map_err(|e| Failure::error(Phase::Internal, e))?;
-            let mut options = DnsRequestOptions::default();
-            options.use_edns = edns;
-            options.recursion_desired = true;
-            options.case_randomization = false;
-            let request =
-                DnsRequest::from_query(Query::query(qname.clone(), HType::from(qtype.0)), options);
-            let until = deadline.cap(now + self.timeout);
-            let cold = self
-                .encrypted
-                .as_ref()
-                .filter(|e| !e.warm.load(Ordering::Acquire));
-            let gate = match cold {
-                Some(e) => match timeout_at(until, e.gate.lock()).await {
-                    Ok(g) => Some(g),
-                    Err(_) => return Err(last.unwrap_or_else(Failure::timeout)),
-                },
-                None => None,
-            };
-            let reply = match timeout_at(until, self.pool.send(request).next()).await {
-                Err(_) => return Err(last.unwrap_or_else(Failure::timeout)),
-                Ok(None) => Err(NetError::Message("no response")),
-                Ok(Some(r)) => r,
-            };
-            let answered = match &reply {
-                Ok(_) => true,
-                Err(e) => !matches!(
-                    e,
-                    NetError::NoConnections
-                        | NetError::Io(_)
-                        | NetError::Timeout
-                        | NetError::Message(_)
-                ),
-            };
-            if let (Some(e), true) = (&self.encrypted, answered) {
-                e.warm.store(true, Ordering::Release);
+            let mut until = deadline.cap(now + self.timeout);
+            if cut.is_some() {
+                until = until.min(now + SALVAGE);
             }
-            let no_connection = matches!(reply, Err(NetError::NoConnections | NetError::Io(_)));
-            drop(gate);
-            let verdict = match reply {
-                Ok(response) => classify(&query, response.as_buffer()),
-                Err(e) => match verdict_of_error(&query, &qname, qtype, e) {
-                    Ok(v) => v,
-                    Err(mut f) => {
-                        if let (Some(e), true) = (&self.encrypted, no_connection) {
-                            let why = e.why(self.timeout.min(Duration::from_secs(5))).await;
-                            if !why.is_empty() {
-                                f.message = crate::safe!("{}: {why}", tcp::CONNECTION);
-                            }
-                        }
-                        // No answer at all: worth another attempt while the
-                        // deadline allows, at a gentle pace.
-                        last = Some(f);
-                        failures += 1;
-                        if failures >= budget.max(3) {
-                            return Err(last.unwrap_or_else(Failure::timeout));
-                        }
-                        tokio::time::sleep_until(
-                            deadline.cap(Instant::now() + Duration::from_millis(50)),
-                        )
-                        .await;
-                        continue;
+            let verdict = match self.attempt(name, &qname, qtype, edns, tcp, until).await? {
+                Attempt::Answer(v) => v,
+                Attempt::Cut(f) => {
+                    cut = Some(f);
+                    tcp = true;
+                    continue;
+                }
+                Attempt::Late | Attempt::Nothing(_) if cut.is_some() => {
+                    return Err(cut.unwrap_or_else(Failure::timeout));
+                }
+                Attempt::Late => return Err(last.unwrap_or_else(Failure::timeout)),
+                Attempt::Nothing(f) => {
+                    // No answer at all: worth another attempt while the
+                    // deadline allows, at a gentle pace.
+                    last = Some(f);
+                    failures += 1;
+                    if failures >= budget.max(3) {
+                        return Err(last.unwrap_or_else(Failure::timeout));
                     }
-                },
+                    let pause = deadline.cap(Instant::now() + Duration::from_millis(50));
+                    tokio::time::sleep_until(pause).await;
+                    continue;
+                }
             };
             match verdict {
                 Verdict::Done(step) => return Ok(step),
@@ -256,6 +255,93 @@ impl Ask for HickoryResolver {
                 }
             }
         }
+    }
+}
+
+impl HickoryResolver {
+    /// One attempt through the pool (over TCP only, with `tcp`), until
+    /// `until`; its answer read by the classifier.
+    async fn attempt(
+        &self,
+        name: &DomainName,
+        qname: &Name,
+        qtype: RecordType,
+        edns: bool,
+        tcp: bool,
+        until: Instant,
+    ) -> Result<Attempt, Failure> {
+        // The query as mxlookup would send it: what the classifier matches
+        // the response against.
+        let mut query = Vec::new();
+        codec::encode_query(0, name, qtype, edns, &mut query)
+            .map_err(|e| Failure::error(Phase::Internal, e))?;
+        let mut options = DnsRequestOptions::default();
+        options.use_edns = edns;
+        options.recursion_desired = true;
+        options.case_randomization = false;
+        let request =
+            DnsRequest::from_query(Query::query(qname.clone(), HType::from(qtype.0)), options);
+        let cold = self
+            .encrypted
+            .as_ref()
+            .filter(|e| !e.warm.load(Ordering::Acquire));
+        let gate = match cold {
+            Some(e) => match timeout_at(until, e.gate.lock()).await {
+                Ok(g) => Some(g),
+                Err(_) => return Ok(Attempt::Late),
+            },
+            None => None,
+        };
+        let pool = match (&self.tcp_pool, tcp) {
+            (Some(p), true) => p,
+            _ => &self.pool,
+        };
+        let reply = match timeout_at(until, pool.send(request).next()).await {
+            Err(_) => return Ok(Attempt::Late),
+            Ok(None) => Err(NetError::Message("no response")),
+            Ok(Some(r)) => r,
+        };
+        let answered = match &reply {
+            Ok(_) => true,
+            Err(e) => !matches!(
+                e,
+                NetError::NoConnections
+                    | NetError::Io(_)
+                    | NetError::Timeout
+                    | NetError::Message(_)
+            ),
+        };
+        if let (Some(e), true) = (&self.encrypted, answered) {
+            e.warm.store(true, Ordering::Release);
+        }
+        let no_connection = matches!(reply, Err(NetError::NoConnections | NetError::Io(_)));
+        drop(gate);
+        let reply = match reply {
+            // A UDP answer that cannot be decoded may have been cut to the
+            // payload hickory reads: ask again over TCP.
+            Err(NetError::Proto(p)) if !tcp && self.tcp_pool.is_some() => {
+                return Ok(Attempt::Cut(Failure::error(
+                    Phase::Protocol,
+                    crate::safe!("malformed answer: {p}"),
+                )));
+            }
+            other => other,
+        };
+        Ok(match reply {
+            Ok(response) => Attempt::Answer(classify(&query, response.as_buffer())),
+            Err(e) => match verdict_of_error(&query, qname, qtype, e) {
+                Ok(v) => Attempt::Answer(v),
+                Err(mut f) => {
+                    if let (Some(e), true) = (&self.encrypted, no_connection) {
+                        let why = e.why(self.timeout.min(Duration::from_secs(5))).await;
+                        if !why.is_empty() {
+                            f.message = crate::safe!("{}: {why}", tcp::CONNECTION);
+                        }
+                    }
+                    Attempt::Nothing(f)
+                }
+            },
+        })
     }
 }
 

@@ -18,6 +18,7 @@
 //! the 0x20 case of every letter of the question.
 
 use super::classify::{Mismatch, Verdict, classify};
+use super::codec;
 use super::recv;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -283,11 +284,16 @@ async fn receive(socket: Arc<Socket>) {
             // loop (and with it every lookup on the socket).
             let verdict = std::panic::catch_unwind(|| classify(&slot.query, bytes))
                 .unwrap_or(Verdict::Ignore(Mismatch::NotResponse));
-            // Bigger than any answer should be over UDP, and cut short by
-            // the buffer: whatever it says, ask over TCP.
+            // Bigger than the payload the query advertised (RFC 6891: a
+            // server must not send more; a datagram that big may have come
+            // in IP fragments, which a spoofer can replace), or cut short
+            // by the buffer: whatever it says, ask over TCP. The hickory
+            // engine, which cannot read past the payload, does the same.
             let verdict = match verdict {
                 Verdict::Ignore(m) => Verdict::Ignore(m),
-                _ if datagram.cut => Verdict::Truncated,
+                _ if datagram.cut || bytes.len() > codec::max_payload(&slot.query) => {
+                    Verdict::Truncated
+                }
                 v => v,
             };
             match verdict {

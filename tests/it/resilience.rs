@@ -222,3 +222,75 @@ fn a_server_that_never_keeps_the_case_of_the_question_is_answered() {
         assert_eq!(code, Some(0));
     }
 }
+
+/// 200 MX records in one UDP datagram (about 6 KB, past the 1,232 bytes
+/// mxlookup advertises: treated as cut short, and asked again over TCP),
+/// with the TCP port open and closed; and truncation with the TCP port
+/// closed. Both engines give the same status, and settle at once.
+#[test]
+fn both_engines_agree_on_oversized_answers_and_closed_tcp_ports() {
+    let many: Vec<(u16, hickory_server::proto::rr::Name)> = (0..200)
+        .map(|i| (i as u16, name(&format!("mx{i}.provider.example."))))
+        .collect();
+    let reply = move |_: Transport, q: &hickory_server::proto::op::Message| {
+        if first_label(q) == "trunc" {
+            let mut m = response(q, ResponseCode::NoError);
+            m.metadata.truncation = true;
+            return Reply::Message(m);
+        }
+        Reply::Message(mx_response(q, &many))
+    };
+    let open = ScriptServer::start_with(Tcp::Serve, reply.clone());
+    let closed = ScriptServer::start_with(Tcp::Refuse, reply);
+    let names = ["big.example".to_string(), "trunc.example".to_string()];
+    for engine in ["wire", "hickory"] {
+        let (results, _, err) = lookup(
+            &[
+                "--engine",
+                engine,
+                "-n",
+                &open.addr.to_string(),
+                "--timeout",
+                "3s",
+            ],
+            &names[..1],
+        );
+        let big = &results["big.example"];
+        assert_eq!(big["status"], "ok", "{engine}, TCP open: {big}\n{err}");
+        assert_eq!(big["mx"].as_array().unwrap().len(), 200, "{engine}");
+        let (results, _, err) = lookup(
+            &[
+                "--engine",
+                engine,
+                "-n",
+                &closed.addr.to_string(),
+                "--timeout",
+                "3s",
+            ],
+            &names,
+        );
+        let (tcp_only, _, _) = lookup(
+            &[
+                "--engine",
+                engine,
+                "--tcp",
+                "-n",
+                &closed.addr.to_string(),
+                "--timeout",
+                "3s",
+            ],
+            &names[..1],
+        );
+        let results: std::collections::HashMap<_, _> = results
+            .into_iter()
+            .chain(tcp_only.into_iter().map(|(d, r)| (format!("--tcp {d}"), r)))
+            .collect();
+        for (d, r) in &results {
+            assert_eq!(r["status"], "error", "{engine} {d}, TCP closed: {r}\n{err}");
+            assert!(
+                r["time_ms"].as_f64().unwrap() < 1000.0,
+                "{engine}: at once, not at the deadline: {r}"
+            );
+        }
+    }
+}
