@@ -85,29 +85,47 @@ pub(super) fn glob(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|&b| b == b'*')
 }
 
-/// The `unexpected_exchange` problems of one domain.
-pub(super) fn check(rules: &[Expectation], domain: &DomainName, outcome: &Outcome) -> Vec<Problem> {
+/// The `unexpected_exchange` problems of one domain; when its MX lookup
+/// failed, `expectation_unchecked` instead: a failure is no evidence of
+/// where mail goes.
+pub(crate) fn check(rules: &[Expectation], domain: &DomainName, outcome: &Outcome) -> Vec<Problem> {
     let exchanges: Vec<&str> = outcome.mx_records().map(|(_, e)| e.as_str()).collect();
+    let status = outcome.status();
     rules
         .iter()
         .filter(|r| r.applies_to(domain.as_str()))
-        .filter(|r| !exchanges.iter().any(|e| r.accepts(e)))
-        .map(|r| Problem {
-            code: Code::UnexpectedExchange,
-            exchange: None,
-            message: SafeText::from(if exchanges.is_empty() {
-                format!(
-                    "no exchange matches {} ({} has none)",
-                    r.exchanges,
-                    outcome.status()
+        .filter(|r| !status.is_definite() || !exchanges.iter().any(|e| r.accepts(e)))
+        .map(|r| {
+            let (code, message) = if !status.is_definite() {
+                (
+                    Code::ExpectationUnchecked,
+                    format!(
+                        "--expect {}={}: not checked: the MX lookup failed ({status}: {})",
+                        r.domains,
+                        r.exchanges,
+                        outcome.error().map_or("", |e| e.as_str())
+                    ),
+                )
+            } else if exchanges.is_empty() {
+                (
+                    Code::UnexpectedExchange,
+                    format!("no exchange matches {} ({status} has none)", r.exchanges),
                 )
             } else {
-                format!(
-                    "no exchange matches {} (has {})",
-                    r.exchanges,
-                    exchanges.join(", ")
+                (
+                    Code::UnexpectedExchange,
+                    format!(
+                        "no exchange matches {} (has {})",
+                        r.exchanges,
+                        exchanges.join(", ")
+                    ),
                 )
-            }),
+            };
+            Problem {
+                code,
+                exchange: None,
+                message: SafeText::from(message),
+            }
         })
         .collect()
 }
@@ -155,6 +173,14 @@ mod tests {
         assert!(check(&rules, &d, &none)[0].message.contains("no_mx"));
         let unrelated = DomainName::parse_ascii("other.example").unwrap();
         assert!(check(&rules, &unrelated, &bad).is_empty());
+        // A failed lookup: unknown, not a violation.
+        let failed = crate::outcome::Outcome::Failed(crate::resolver::Failure::timeout());
+        let p = check(&rules, &d, &failed);
+        assert_eq!(p.len(), 2);
+        for p in &p {
+            assert_eq!(p.code, Code::ExpectationUnchecked);
+            assert!(p.message.contains("timeout"), "{}", p.message);
+        }
     }
 
     #[test]

@@ -1,63 +1,107 @@
 //! The problems of one domain's mail routing, derived from typed evidence:
 //! the MX set as received, and the A/AAAA answers of each exchange (or of
 //! the domain itself when it has no MX). Pure: it sends nothing.
+//!
+//! Each verdict is definite only on definite evidence: an exchange is
+//! dangling only when both its A and AAAA lookups answered (NXDOMAIN, or
+//! no records), and a domain has no route only when every exchange is
+//! known to have no address. A failed lookup (timeout, SERVFAIL, ...) is
+//! `unresolved_exchange` (unknown) when no address is known, and at most a
+//! warning naming the family when the other family gave addresses.
 
 use super::special::special;
 use crate::name::DomainName;
-use crate::outcome::{Audit, Code, Exchange, Problem};
-use crate::outcome::{Outcome, Status};
+use crate::outcome::{Audit, Code, Exchange, Family, Outcome, Problem, Status, Target};
 use crate::resolver::{Answer, Failure, Rdata};
 use std::net::IpAddr;
 use std::sync::Arc;
 
 /// What the DNS said about one name's addresses.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct Addresses {
-    pub a: Result<Answer, Failure>,
-    pub aaaa: Result<Answer, Failure>,
+pub(crate) struct Addresses {
+    pub(crate) a: Result<Answer, Failure>,
+    pub(crate) aaaa: Result<Answer, Failure>,
+}
+
+/// What the two lookups say about whether a host has an address.
+enum Reach<'a> {
+    /// At least one address.
+    Some,
+    /// Definitely none, and why.
+    None(&'static str),
+    /// Unknown: no address known, and a lookup that could have given one
+    /// failed.
+    Unknown(&'a Failure),
 }
 
 impl Addresses {
-    /// The addresses found, IPv4 first.
-    pub(super) fn list(&self) -> Vec<IpAddr> {
-        let mut v: Vec<IpAddr> = [&self.a, &self.aaaa]
+    fn lookups(&self) -> [(Family, &Result<Answer, Failure>); 2] {
+        [(Family::V4, &self.a), (Family::V6, &self.aaaa)]
+    }
+
+    /// The addresses found (IPv4 first, sorted) and the families whose
+    /// lookup failed.
+    pub(crate) fn target(&self) -> Target {
+        let mut addresses: Vec<IpAddr> = self
+            .lookups()
             .into_iter()
-            .flat_map(|r| r.iter().flat_map(Answer::addresses))
+            .flat_map(|(_, r)| r.iter().flat_map(Answer::addresses))
             .collect();
-        v.sort();
-        v.dedup();
-        v
-    }
-
-    /// The failures, if either lookup failed.
-    fn failures(&self) -> Vec<&Failure> {
-        [&self.a, &self.aaaa]
+        addresses.sort();
+        addresses.dedup();
+        let unresolved = self
+            .lookups()
             .into_iter()
-            .filter_map(|r| r.as_ref().err())
-            .collect()
+            .filter(|(_, r)| r.is_err())
+            .map(|(f, _)| f)
+            .collect();
+        Target {
+            addresses,
+            unresolved,
+        }
     }
 
-    /// The name does not exist, or exists with neither A nor AAAA: a
-    /// definite "no address", unlike a failed lookup.
-    fn dangling(&self) -> Option<&'static str> {
-        let (Ok(a), Ok(aaaa)) = (&self.a, &self.aaaa) else {
-            return None;
-        };
-        if a.nxdomain || aaaa.nxdomain {
-            return Some("does not exist");
+    fn reach(&self) -> Reach<'_> {
+        if self
+            .lookups()
+            .iter()
+            .any(|(_, r)| r.as_ref().is_ok_and(|a| a.addresses().next().is_some()))
+        {
+            return Reach::Some;
         }
-        (a.records.is_empty() && aaaa.records.is_empty())
-            .then_some("has neither A nor AAAA records")
+        match (&self.a, &self.aaaa) {
+            (Err(f), _) | (_, Err(f)) => Reach::Unknown(f),
+            (Ok(a), Ok(aaaa)) => Reach::None(match (a.nxdomain, aaaa.nxdomain) {
+                (true, true) => "does not exist",
+                (false, false) => "has neither A nor AAAA records",
+                _ => "has no address (its A and AAAA answers disagree about whether it exists)",
+            }),
+        }
     }
 
     /// The CNAME chain the name's addresses were found through.
     fn aliases(&self) -> &[DomainName] {
-        [&self.a, &self.aaaa]
+        self.lookups()
             .into_iter()
-            .filter_map(|r| r.as_ref().ok())
+            .filter_map(|(_, r)| r.as_ref().ok())
             .map(|a| &a.aliases[..])
             .find(|a| !a.is_empty())
             .unwrap_or(&[])
+    }
+
+    /// One family said NXDOMAIN while the other gave addresses: the
+    /// family that said so.
+    fn contradiction(&self) -> Option<Family> {
+        let has =
+            |r: &Result<Answer, Failure>| r.as_ref().is_ok_and(|a| a.addresses().next().is_some());
+        let gone = |r: &Result<Answer, Failure>| r.as_ref().is_ok_and(|a| a.nxdomain);
+        if gone(&self.a) && has(&self.aaaa) {
+            Some(Family::V4)
+        } else if gone(&self.aaaa) && has(&self.a) {
+            Some(Family::V6)
+        } else {
+            None
+        }
     }
 }
 
@@ -76,7 +120,7 @@ fn ip_literal(name: &DomainName) -> bool {
 
 /// The targets delivery would use for this outcome: the exchanges (not the
 /// root), or the domain itself with no MX (implicit MX, RFC 5321 §5.1).
-pub(super) fn targets(domain: &DomainName, outcome: &Outcome) -> Vec<DomainName> {
+pub(crate) fn targets(domain: &DomainName, outcome: &Outcome) -> Vec<DomainName> {
     match outcome.status() {
         Status::Ok => {
             let mut t: Vec<DomainName> = Vec::new();
@@ -102,50 +146,20 @@ fn problem(code: Code, exchange: Option<&DomainName>, message: String) -> Proble
 
 /// The audit report of one domain, from its outcome and the addresses of
 /// each of its targets (see [`targets`]).
-pub(super) fn report(
+pub(crate) fn report(
     domain: &DomainName,
     outcome: &Outcome,
     found: &[(DomainName, Arc<Addresses>)],
 ) -> Audit {
-    let mut problems = Vec::new();
     let lookup = |n: &DomainName| found.iter().find(|(t, _)| t == n).map(|(_, a)| &**a);
+    let mut problems = null_mx_problems(outcome);
     let mut exchanges = Vec::new();
     let mut implicit = None;
-
-    // The MX set as received: null MX shapes (RFC 7505 §3).
-    let mx: Vec<(u16, &DomainName)> = match outcome.answer() {
-        Some(a) => a
-            .records
-            .iter()
-            .filter_map(|r| match r {
-                Rdata::Mx {
-                    preference,
-                    exchange,
-                } => Some((*preference, exchange)),
-                _ => None,
-            })
-            .collect(),
-        None => Vec::new(),
-    };
-    if outcome.status() == Status::Ok && mx.iter().any(|(_, e)| e.is_root()) {
-        let why = if mx.len() > 1 {
-            "a null MX (\".\") beside other MX records; RFC 7505 allows it only alone"
-        } else {
-            "a null MX (\".\") with a preference other than 0; RFC 7505 requires 0"
-        };
-        problems.push(problem(
-            Code::InvalidNullMx,
-            Some(&DomainName::root()),
-            why.into(),
-        ));
-    }
-
-    let mut reachable = false;
-    let mut unknown = false;
     match outcome.status() {
         Status::Ok => {
-            for (_, e) in &mx {
-                if e.is_root() || exchanges.iter().any(|x: &Exchange| &x.name == *e) {
+            let (mut some, mut unknown) = (false, false);
+            for (_, e) in outcome.mx_records() {
+                if e.is_root() || exchanges.iter().any(|x: &Exchange| &x.name == e) {
                     continue;
                 }
                 if ip_literal(e) {
@@ -156,16 +170,17 @@ pub(super) fn report(
                     ));
                 }
                 let Some(found) = lookup(e) else { continue };
-                let addresses = found.list();
-                exchange_problems(e, found, &addresses, &mut problems);
-                reachable |= !addresses.is_empty();
-                unknown |= !found.failures().is_empty();
+                match target_problems(e, found, true, &mut problems) {
+                    Reach::Some => some = true,
+                    Reach::Unknown(_) => unknown = true,
+                    Reach::None(_) => {}
+                }
                 exchanges.push(Exchange {
-                    name: (*e).clone(),
-                    addresses,
+                    name: e.clone(),
+                    target: found.target(),
                 });
             }
-            if !reachable && !unknown {
+            if !some && !unknown {
                 problems.push(problem(
                     Code::NoRoute,
                     None,
@@ -175,32 +190,20 @@ pub(super) fn report(
         }
         Status::NoMx => {
             if let Some(found) = lookup(domain) {
-                let addresses = found.list();
-                let failures = found.failures();
-                if !addresses.is_empty() {
-                    problems.push(problem(
+                match target_problems(domain, found, false, &mut problems) {
+                    Reach::Some => problems.push(problem(
                         Code::ImplicitMx,
                         None,
                         format!("no MX records: mail goes to {domain} itself (RFC 5321 §5.1)"),
-                    ));
-                    special_problems(domain, &addresses, &mut problems);
-                } else if failures.is_empty() {
-                    problems.push(problem(
+                    )),
+                    Reach::None(_) => problems.push(problem(
                         Code::NoRoute,
                         None,
                         "no MX records and no address: mail cannot be delivered".into(),
-                    ));
-                } else {
-                    problems.push(problem(
-                        Code::UnresolvedExchange,
-                        Some(domain),
-                        format!(
-                            "no MX records, and looking up {domain}'s own addresses failed: {}",
-                            failures[0]
-                        ),
-                    ));
+                    )),
+                    Reach::Unknown(_) => {}
                 }
-                implicit = Some(addresses);
+                implicit = Some(found.target());
             }
         }
         _ => {}
@@ -213,48 +216,108 @@ pub(super) fn report(
     }
 }
 
-fn exchange_problems(
+/// The null MX shapes RFC 7505 §3 does not allow, as received.
+fn null_mx_problems(outcome: &Outcome) -> Vec<Problem> {
+    let mx: Vec<&Rdata> = outcome
+        .answer()
+        .map(|a| a.records.iter().collect())
+        .unwrap_or_default();
+    let root = mx
+        .iter()
+        .any(|r| matches!(r, Rdata::Mx { exchange, .. } if exchange.is_root()));
+    if outcome.status() != Status::Ok || !root {
+        return Vec::new();
+    }
+    let why = if mx.len() > 1 {
+        "a null MX (\".\") beside other MX records; RFC 7505 allows it only alone"
+    } else {
+        "a null MX (\".\") with a preference other than 0; RFC 7505 requires 0"
+    };
+    vec![problem(
+        Code::InvalidNullMx,
+        Some(&DomainName::root()),
+        why.into(),
+    )]
+}
+
+/// The problems of one host delivery would connect to (`exchange`: an MX
+/// target, else the domain itself under implicit MX), and whether it has
+/// an address.
+fn target_problems<'a>(
     e: &DomainName,
-    found: &Addresses,
-    addresses: &[IpAddr],
+    found: &'a Addresses,
+    exchange: bool,
     problems: &mut Vec<Problem>,
-) {
-    let aliases = found.aliases();
-    if let Some(target) = aliases.last() {
+) -> Reach<'a> {
+    if let (true, Some(target)) = (exchange, found.aliases().last()) {
         problems.push(problem(
             Code::CnameTarget,
             Some(e),
             format!("{e} is an alias (CNAME to {target}); an MX must name a host, not an alias (RFC 2181 §10.3)"),
         ));
     }
-    if let Some(why) = found.dangling() {
-        problems.push(problem(
-            Code::DanglingExchange,
-            Some(e),
-            format!("{e} {why}"),
-        ));
+    let reach = found.reach();
+    match &reach {
+        Reach::Some => {
+            for (family, r) in found.lookups() {
+                if let Err(f) = r {
+                    let other = match family {
+                        Family::V4 => "IPv6",
+                        Family::V6 => "IPv4",
+                    };
+                    problems.push(problem(
+                        Code::UnresolvedFamily,
+                        Some(e),
+                        format!("looking up {e}'s {} records failed ({f}); its {other} addresses still receive mail", family.record()),
+                    ));
+                }
+            }
+            if let Some(said) = found.contradiction() {
+                problems.push(problem(
+                    Code::InconsistentAnswers,
+                    Some(e),
+                    format!(
+                        "the {} lookup says {e} does not exist, but the {} lookup gives addresses",
+                        said.record(),
+                        match said {
+                            Family::V4 => "AAAA",
+                            Family::V6 => "A",
+                        }
+                    ),
+                ));
+            }
+        }
+        Reach::None(why) if exchange => {
+            problems.push(problem(
+                Code::DanglingExchange,
+                Some(e),
+                format!("{e} {why}"),
+            ));
+        }
+        Reach::None(_) => {}
+        Reach::Unknown(f) => {
+            let message = if exchange {
+                format!(
+                    "looking up {e}'s addresses failed ({f}): whether it can receive mail is unknown"
+                )
+            } else {
+                format!(
+                    "no MX records, and looking up {e}'s own addresses failed ({f}): whether it can receive mail is unknown"
+                )
+            };
+            problems.push(problem(Code::UnresolvedExchange, Some(e), message));
+        }
     }
-    let failures = found.failures();
-    if let Some(f) = failures.first() {
-        problems.push(problem(
-            Code::UnresolvedExchange,
-            Some(e),
-            format!("looking up {e}'s addresses failed: {f}"),
-        ));
-    }
-    special_problems(e, addresses, problems);
-}
-
-fn special_problems(name: &DomainName, addresses: &[IpAddr], problems: &mut Vec<Problem>) {
-    for ip in addresses {
+    for ip in &found.target().addresses {
         if let Some(kind) = special(*ip) {
             problems.push(problem(
                 Code::SpecialAddress,
-                Some(name),
-                format!("{name} resolves to {ip}, a {kind} address"),
+                Some(e),
+                format!("{e} resolves to {ip}, a {kind} address"),
             ));
         }
     }
+    reach
 }
 
 #[cfg(test)]
@@ -319,7 +382,7 @@ mod tests {
         let r = report(&d, &o, &found);
         assert!(r.problems.is_empty(), "{:?}", r.problems);
         assert_eq!(r.exchanges.len(), 2);
-        assert_eq!(r.exchanges[0].addresses.len(), 2);
+        assert_eq!(r.exchanges[0].target.addresses.len(), 2);
         assert_eq!(
             targets(&d, &o),
             vec![name("mx1.example"), name("mx2.example")]
@@ -439,7 +502,10 @@ mod tests {
         let own = vec![(d.clone(), addrs(vec![v4("93.184.215.14")], vec![]))];
         let r = report(&d, &nodata, &own);
         assert_eq!(codes(&r), vec![Code::ImplicitMx]);
-        assert_eq!(r.implicit, Some(vec!["93.184.215.14".parse().unwrap()]));
+        assert_eq!(
+            r.implicit.map(|t| t.addresses),
+            Some(vec!["93.184.215.14".parse().unwrap()])
+        );
         // No MX and no address.
         let bare = vec![(d.clone(), addrs(vec![], vec![]))];
         assert_eq!(codes(&report(&d, &nodata, &bare)), vec![Code::NoRoute]);
@@ -455,6 +521,101 @@ mod tests {
             codes(&report(&d, &nodata, &failed)),
             vec![Code::UnresolvedExchange]
         );
+    }
+
+    #[test]
+    fn a_failed_family_beside_addresses_is_a_warning_that_names_it() {
+        let d = name("d.example");
+        let o = answered(vec![mx(10, "mx.example")], false);
+        let found = vec![(
+            name("mx.example"),
+            both(
+                Ok(answer(vec![v4("93.184.215.14")], false, &[])),
+                Err(Failure::timeout()),
+            ),
+        )];
+        let r = report(&d, &o, &found);
+        assert_eq!(codes(&r), vec![Code::UnresolvedFamily]);
+        let p = &r.problems[0];
+        assert_eq!(p.code.severity(), crate::outcome::Severity::Warning);
+        assert!(
+            p.message.contains("AAAA") && p.message.contains("IPv4"),
+            "{}",
+            p.message
+        );
+        assert_eq!(r.exchanges[0].target.unresolved, vec![Family::V6]);
+    }
+
+    #[test]
+    fn contradicting_answers_are_reported_as_such_never_as_does_not_exist() {
+        let d = name("d.example");
+        let o = answered(vec![mx(10, "mx.example")], false);
+        let found = vec![(
+            name("mx.example"),
+            both(
+                Ok(answer(vec![], true, &[])),
+                Ok(answer(
+                    vec![Rdata::Aaaa("2a00:1450::1".parse().unwrap())],
+                    false,
+                    &[],
+                )),
+            ),
+        )];
+        let r = report(&d, &o, &found);
+        assert_eq!(codes(&r), vec![Code::InconsistentAnswers]);
+        assert!(
+            !r.problems
+                .iter()
+                .any(|p| p.message.contains("does not exist") && p.code == Code::DanglingExchange)
+        );
+        // NXDOMAIN for one type and no records for the other: no address
+        // either way, so dangling, but the message says they disagree.
+        let found = vec![(
+            name("mx.example"),
+            both(
+                Ok(answer(vec![], true, &[])),
+                Ok(answer(vec![], false, &[])),
+            ),
+        )];
+        let r = report(&d, &o, &found);
+        assert_eq!(
+            codes(&r),
+            vec![Code::DanglingExchange, Code::NoRoute]
+                .into_iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+        );
+        assert!(r.problems.iter().any(|p| p.message.contains("disagree")));
+    }
+
+    #[test]
+    fn unknown_is_never_dangling_and_never_no_route() {
+        let d = name("d.example");
+        let o = answered(vec![mx(10, "mx.example")], false);
+        for (a, aaaa) in [
+            (Err(Failure::timeout()), Err(Failure::servfail())),
+            (Err(Failure::servfail()), Ok(answer(vec![], true, &[]))),
+            (Ok(answer(vec![], true, &[])), Err(Failure::refused())),
+        ] {
+            let r = report(&d, &o, &[(name("mx.example"), both(a, aaaa))]);
+            assert_eq!(codes(&r), vec![Code::UnresolvedExchange]);
+            assert_eq!(
+                r.problems[0].code.severity(),
+                crate::outcome::Severity::Unknown
+            );
+        }
+        // Implicit MX with the domain's own lookups failed: unknown too.
+        let nodata = answered(vec![], false);
+        let r = report(
+            &d,
+            &nodata,
+            &[(
+                d.clone(),
+                both(Err(Failure::timeout()), Err(Failure::timeout())),
+            )],
+        );
+        assert_eq!(codes(&r), vec![Code::UnresolvedExchange]);
     }
 
     #[test]

@@ -43,6 +43,7 @@ pub(super) fn run(config: Config) -> Result<u8, Fatal> {
         .with_shard(config.shard)
         .keep_duplicates(config.keep_duplicates);
     let duplicates = entries.duplicates();
+    let other_shards = entries.other_shards();
     let read_error: Arc<Mutex<Option<Error>>> = Arc::default();
     let (entry_tx, entry_rx) = mpsc::channel::<Vec<Entry>>(4);
     {
@@ -130,7 +131,12 @@ pub(super) fn run(config: Config) -> Result<u8, Fatal> {
         summary(&ui, &counts, duplicates, &servers, &notes, finish);
         return Err(e.into());
     }
-    if counts.total() == 0 && finish == Finish::Complete {
+    // An input with domains that all belong to other shards is an empty
+    // shard: valid, empty output (a parallel job's shards may be empty).
+    if counts.total() == 0
+        && finish == Finish::Complete
+        && other_shards.load(Ordering::Relaxed) == 0
+    {
         return Err(Fatal::Empty);
     }
     if finish == Finish::Interrupted {

@@ -93,9 +93,12 @@ impl Config {
             None => None,
             Some(path) => {
                 let shown = escape_text(&path.display().to_string());
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| Fatal::Baseline(format!("cannot read {shown}: {e}")))?;
-                Some(Baseline::parse(text, &shown).map_err(Fatal::Baseline)?)
+                let open = || std::fs::File::open(path);
+                let file =
+                    open().map_err(|e| Fatal::Baseline(format!("cannot read {shown}: {e}")))?;
+                let reader = std::io::BufReader::with_capacity(1 << 16, file);
+                let reopen = || open().map(|f| Box::new(f) as Box<dyn std::io::Read>);
+                Some(Baseline::read(reader, &shown, reopen).map_err(Fatal::Baseline)?)
             }
         };
         Ok(Config {

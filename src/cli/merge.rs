@@ -14,13 +14,14 @@ use super::config::Output;
 use super::exit;
 use super::ui::Ui;
 use mxlookup::Error;
+use mxlookup::Status;
 use mxlookup::outcome::{Origin, Place};
 use mxlookup::pipeline::Finish;
 use mxlookup::report::{self, Counts};
 use mxlookup::saved::{self, Record, Records};
 use mxlookup::text::{SafeText, escape_text};
 use std::collections::HashMap;
-use std::io::{self, Read};
+use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
@@ -30,23 +31,17 @@ pub(super) fn run(files: &[PathBuf], output: &Output) -> Result<u8, Fatal> {
     let ui = Ui::new(false, output.quiet);
     let mut loaded: Vec<(Arc<str>, Records)> = Vec::new();
     for path in files {
-        let (shown, text) = if path.as_os_str() == "-" {
-            let mut text = String::new();
-            io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|source| Error::Read {
-                    source_name: "stdin".into(),
-                    source,
-                })?;
-            ("stdin".to_string(), text)
+        let (shown, reader): (String, Box<dyn io::BufRead>) = if path.as_os_str() == "-" {
+            ("stdin".to_string(), Box::new(io::stdin().lock()))
         } else {
-            let text = std::fs::read_to_string(path).map_err(|source| Error::Input {
+            let file = std::fs::File::open(path).map_err(|source| Error::Input {
                 path: path.clone(),
                 source,
             })?;
-            (escape_text(&path.display().to_string()), text)
+            let shown = escape_text(&path.display().to_string());
+            (shown, Box::new(io::BufReader::with_capacity(1 << 16, file)))
         };
-        let records = Records::read(text, &shown).map_err(Error::Saved)?;
+        let records = Records::load(reader, &shown).map_err(Error::Saved)?;
         loaded.push((Arc::from(shown), records));
     }
 
@@ -69,15 +64,28 @@ pub(super) fn run(files: &[PathBuf], output: &Output) -> Result<u8, Fatal> {
         }
     }
     order.sort_unstable();
-    let before = order.len();
-    order.dedup_by_key(|k| (k.0, k.1, k.2));
-    let repeated = before - order.len();
-    if repeated > 0 {
+    let merged = merge(order, &loaded);
+    if merged.repeated > 0 {
         ui.note(&format!(
-            "{repeated} record{} of an input line already seen (the same file twice, or overlapping shards) written once",
-            if repeated == 1 { "" } else { "s" }
+            "{} record{} of an input line already seen (the same file twice, or overlapping shards) written once",
+            merged.repeated,
+            if merged.repeated == 1 { "" } else { "s" }
         ));
     }
+    if merged.retried > 0 {
+        ui.note(&format!(
+            "{} input line{} failed in one file and got a definite answer in another (a retry): the answer is kept",
+            merged.retried,
+            if merged.retried == 1 { "" } else { "s" }
+        ));
+    }
+    for (line, files) in &merged.conflicts {
+        ui.error(&format!(
+            "conflict: {line}: the files disagree ({files}); the last file's record is kept"
+        ));
+    }
+    let conflicts = merged.conflicts.len();
+    let order = merged.order;
 
     let style = output.style(audit, changes);
     let mut sink = report::sink(
@@ -108,6 +116,12 @@ pub(super) fn run(files: &[PathBuf], output: &Output) -> Result<u8, Fatal> {
         Err(Failed::Record(e)) => return Err(Error::Saved(e).into()),
     }
     let mut notes = Vec::new();
+    if conflicts > 0 {
+        notes.push(format!(
+            "{conflicts} conflict{} between the files: definite answers that differ for one input line (the last file's record kept)",
+            if conflicts == 1 { "" } else { "s" }
+        ));
+    }
     if changes {
         // The saved runs do not say which baseline domains they missed.
         notes.push(report::baseline_summary(&counts, None));
@@ -119,6 +133,83 @@ pub(super) fn run(files: &[PathBuf], output: &Output) -> Result<u8, Fatal> {
         Finish::Complete,
         0,
     ))
+}
+
+/// The records to write, one per input line, and what choosing them
+/// found.
+struct Merged {
+    order: Vec<(u32, u64, u64, u32, u32)>,
+    /// Records given twice alike.
+    repeated: usize,
+    /// Input lines with a failure in one file and a definite answer in
+    /// another.
+    retried: usize,
+    /// Input lines whose definite answers differ: the line, and the files.
+    conflicts: Vec<(String, String)>,
+}
+
+/// One record per input line (`order` sorted by line, then file): a
+/// definite answer beats a failure (a retry's `ok` replaces a shard's
+/// `timeout`); between definite answers that differ (status or MX
+/// records), or between failures, the last file given wins, and the
+/// definite disagreement is a conflict.
+fn merge(order: Vec<(u32, u64, u64, u32, u32)>, loaded: &[(Arc<str>, Records)]) -> Merged {
+    let mut merged = Merged {
+        order: Vec::with_capacity(order.len()),
+        repeated: 0,
+        retried: 0,
+        conflicts: Vec::new(),
+    };
+    let mut i = 0;
+    while i < order.len() {
+        let key = (order[i].0, order[i].1, order[i].2);
+        let mut j = i + 1;
+        while j < order.len() && (order[j].0, order[j].1, order[j].2) == key {
+            j += 1;
+        }
+        if j == i + 1 {
+            merged.order.push(order[i]);
+            i = j;
+            continue;
+        }
+        // What each file said about this line: its status and MX records.
+        let said: Vec<(u32, Status, String, String)> = order[i..j]
+            .iter()
+            .map(|&(_, _, _, f, k)| {
+                let (name, records) = &loaded[f as usize];
+                let (r, line) = records.get(k as usize);
+                let mx = serde_json::to_string(&r.mx).unwrap_or_default();
+                let place = format!("{name}:{line}");
+                (f, r.status, mx, place)
+            })
+            .collect();
+        let definite: Vec<usize> = (0..said.len())
+            .filter(|&k| said[k].1.is_definite())
+            .collect();
+        let pick = definite.last().copied().unwrap_or(said.len() - 1);
+        if !definite.is_empty() && definite.len() < said.len() {
+            merged.retried += 1;
+        }
+        let answers: std::collections::BTreeSet<(&str, &str)> = definite
+            .iter()
+            .map(|&k| (said[k].1.as_str(), said[k].2.as_str()))
+            .collect();
+        if answers.len() > 1 {
+            let (r, _) = loaded[order[i].3 as usize].1.get(order[i].4 as usize);
+            let files: Vec<String> = definite
+                .iter()
+                .map(|&k| format!("{} {}", said[k].3, said[k].1))
+                .collect();
+            merged
+                .conflicts
+                .push((format!("{} ({})", r.source, r.domain), files.join(", ")));
+        } else if definite.len() == said.len() || definite.is_empty() {
+            merged.repeated += said.len() - 1;
+        }
+        merged.order.push(order[i + pick]);
+        i = j;
+    }
+    merged
 }
 
 /// Why writing the saved runs again stopped.

@@ -40,6 +40,8 @@ pub struct Entries {
     seen: Option<Seen>,
     shard: Option<Shard>,
     duplicates: Arc<AtomicU64>,
+    /// Entries left to other shards.
+    other_shards: Arc<AtomicU64>,
     buf: Vec<u8>,
     failed: bool,
 }
@@ -70,6 +72,7 @@ impl Entries {
             seen: Some(Seen::new()),
             shard: None,
             duplicates: Arc::new(AtomicU64::new(0)),
+            other_shards: Arc::new(AtomicU64::new(0)),
             buf: Vec::new(),
             failed: false,
         }
@@ -93,6 +96,11 @@ impl Entries {
     /// A counter of the duplicate domains skipped so far.
     pub fn duplicates(&self) -> Arc<AtomicU64> {
         self.duplicates.clone()
+    }
+
+    /// A counter of the entries left to other shards so far.
+    pub fn other_shards(&self) -> Arc<AtomicU64> {
+        self.other_shards.clone()
     }
 
     /// Whether the next entry can be had without waiting for input: false
@@ -226,6 +234,7 @@ impl Iterator for Entries {
                     Err(_) => input.as_str(),
                 };
                 if !shard.contains(key) {
+                    self.other_shards.fetch_add(1, Ordering::Relaxed);
                     continue;
                 }
             }

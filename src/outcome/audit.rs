@@ -1,8 +1,9 @@
 //! What the audit found for one domain: the addresses delivery would use,
-//! and the problems.
+//! which of their lookups failed, and the problems.
 
 use super::Problem;
 use crate::name::DomainName;
+use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
 /// What the audit found for one domain.
@@ -15,8 +16,8 @@ pub struct Audit {
     pub exchanges: Vec<Exchange>,
     /// With no MX records: the domain's own addresses (implicit MX,
     /// RFC 5321 §5.1).
-    pub implicit: Option<Vec<IpAddr>>,
-    /// What is wrong, each with a code.
+    pub implicit: Option<Target>,
+    /// What is wrong, or could not be checked, each with a code.
     pub problems: Vec<Problem>,
 }
 
@@ -25,6 +26,52 @@ pub struct Audit {
 pub struct Exchange {
     /// The exchange's name, as the MX record gives it.
     pub name: DomainName,
+    /// Its addresses, and the lookups that failed.
+    pub target: Target,
+}
+
+/// The addresses of one host delivery would connect to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Target {
     /// A and AAAA, IPv4 first, each sorted.
     pub addresses: Vec<IpAddr>,
+    /// The address families whose lookup failed (timeout, SERVFAIL, ...):
+    /// addresses of that family are unknown, not absent.
+    pub unresolved: Vec<Family>,
+}
+
+impl Target {
+    /// Whether the lookup of this family failed.
+    pub fn unresolved(&self, family: Family) -> bool {
+        self.unresolved.contains(&family)
+    }
+}
+
+/// An address family, by the record type that holds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Family {
+    /// IPv4 (A records).
+    #[serde(rename = "A")]
+    V4,
+    /// IPv6 (AAAA records).
+    #[serde(rename = "AAAA")]
+    V6,
+}
+
+impl Family {
+    /// The family of an address.
+    pub fn of(ip: &IpAddr) -> Family {
+        match ip {
+            IpAddr::V4(_) => Family::V4,
+            IpAddr::V6(_) => Family::V6,
+        }
+    }
+
+    /// The record type's name: `A` or `AAAA`.
+    pub fn record(self) -> &'static str {
+        match self {
+            Family::V4 => "A",
+            Family::V6 => "AAAA",
+        }
+    }
 }

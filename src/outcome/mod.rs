@@ -20,8 +20,8 @@ mod problem;
 mod settled;
 mod status;
 
-pub use audit::{Audit, Exchange};
-pub use change::Change;
+pub use audit::{Audit, Exchange, Family, Target};
+pub use change::{Change, Compared, Side};
 pub use entry::{Entry, Origin, Place};
 pub use problem::{Code, Problem, Severity};
 pub use settled::Settled;

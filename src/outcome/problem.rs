@@ -17,15 +17,31 @@ pub struct Problem {
     pub message: SafeText,
 }
 
-/// How bad a finding is.
+/// What a problem means: every verdict the audit derives is good (no
+/// problem), a finding (an error or a warning), or unknown, with why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
-    /// Mail does not get through, or whether it does is unknown, or it
-    /// goes where it must not: the run exits 1.
+    /// Mail does not get through, or goes where it must not: the run exits
+    /// 1.
     Error,
     /// A risk or a misconfiguration that senders tolerate.
     Warning,
+    /// Could not be checked: a lookup failed (timeout, SERVFAIL, ...). Never
+    /// evidence that something is absent or wrong; the run exits 1, as for
+    /// a failed lookup.
+    Unknown,
+}
+
+impl Severity {
+    /// The severity as every format writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Unknown => "unknown",
+        }
+    }
 }
 
 /// The stable problem codes.
@@ -46,24 +62,36 @@ pub enum Code {
     DanglingExchange,
     /// An exchange resolves to a special-purpose address.
     SpecialAddress,
-    /// Looking up an exchange's addresses failed: unknown, not bad.
+    /// Looking up an exchange's addresses failed, and none is known:
+    /// unknown, not bad.
     UnresolvedExchange,
+    /// One address family's lookup failed, but the other gave addresses:
+    /// mail gets through over that one.
+    UnresolvedFamily,
+    /// The answers about one name contradict each other (NXDOMAIN for one
+    /// type, records for another).
+    InconsistentAnswers,
     /// No exchange matches an `--expect` rule.
     UnexpectedExchange,
+    /// An `--expect` rule could not be checked: the MX lookup failed.
+    ExpectationUnchecked,
 }
 
 impl Code {
-    /// Every code, errors first.
-    pub const ALL: [Code; 9] = [
+    /// Every code: errors, then warnings, then unknowns.
+    pub const ALL: [Code; 12] = [
         Code::NoRoute,
         Code::DanglingExchange,
         Code::InvalidNullMx,
-        Code::UnresolvedExchange,
         Code::UnexpectedExchange,
         Code::CnameTarget,
         Code::IpLiteralTarget,
         Code::SpecialAddress,
         Code::ImplicitMx,
+        Code::UnresolvedFamily,
+        Code::InconsistentAnswers,
+        Code::UnresolvedExchange,
+        Code::ExpectationUnchecked,
     ];
 
     /// How bad it is.
@@ -72,17 +100,20 @@ impl Code {
             Code::NoRoute
             | Code::DanglingExchange
             | Code::InvalidNullMx
-            | Code::UnresolvedExchange
             | Code::UnexpectedExchange => Severity::Error,
-            Code::ImplicitMx | Code::CnameTarget | Code::IpLiteralTarget | Code::SpecialAddress => {
-                Severity::Warning
-            }
+            Code::ImplicitMx
+            | Code::CnameTarget
+            | Code::IpLiteralTarget
+            | Code::SpecialAddress
+            | Code::UnresolvedFamily
+            | Code::InconsistentAnswers => Severity::Warning,
+            Code::UnresolvedExchange | Code::ExpectationUnchecked => Severity::Unknown,
         }
     }
 
-    /// Whether the code makes the run exit 1.
-    pub fn is_error(self) -> bool {
-        self.severity() == Severity::Error
+    /// Whether the code makes the run exit 1 (an error, or unknown).
+    pub fn fails(self) -> bool {
+        self.severity() != Severity::Warning
     }
 
     /// The code as every format writes it.
@@ -96,7 +127,10 @@ impl Code {
             Code::DanglingExchange => "dangling_exchange",
             Code::SpecialAddress => "special_address",
             Code::UnresolvedExchange => "unresolved_exchange",
+            Code::UnresolvedFamily => "unresolved_family",
+            Code::InconsistentAnswers => "inconsistent_answers",
             Code::UnexpectedExchange => "unexpected_exchange",
+            Code::ExpectationUnchecked => "expectation_unchecked",
         }
     }
 

@@ -117,14 +117,14 @@ impl<W: Write + Send> Sink for CsvSink<W> {
             any = true;
             let addresses = audit
                 .and_then(|a| a.exchanges.iter().find(|x| &x.name == exchange))
-                .map(|x| join(&x.addresses))
+                .map(|x| join(&x.target.addresses))
                 .unwrap_or_default();
             row(pref.format(preference), exchange.as_str(), addresses)?;
         }
         if !any {
             let implicit = audit
-                .and_then(|a| a.implicit.as_deref())
-                .map(join)
+                .and_then(|a| a.implicit.as_ref())
+                .map(|t| join(&t.addresses))
                 .unwrap_or_default();
             row("", "", implicit)?;
         }

@@ -91,12 +91,16 @@ pub fn sink<W: Write + Send + 'static>(
 pub struct Counts {
     statuses: [u64; Status::ALL.len()],
     problems: [u64; Code::ALL.len()],
-    /// Domains with at least one change since the baseline.
+    /// Domains with at least one change since the baseline (new ones
+    /// included; unchecked ones not).
     pub changed: u64,
-    /// Domains with at least one problem that is an error.
+    /// Domains with at least one problem that is an error or unknown.
     pub error_domains: u64,
     /// Domains not in the baseline.
     pub new: u64,
+    /// Domains that could not be compared with the baseline (a lookup
+    /// failed, now or then), wholly or in part.
+    pub unchecked: u64,
 }
 
 impl Counts {
@@ -140,7 +144,7 @@ impl Counts {
     }
 
     /// Count one domain's problems: each code once, and the domain once
-    /// if any of them is an error.
+    /// if any of them is an error or unknown.
     pub fn problem_domains(&mut self, codes: &[Code]) {
         let mut seen: Vec<Code> = Vec::with_capacity(codes.len());
         for code in codes {
@@ -149,12 +153,13 @@ impl Counts {
                 self.add_problem(*code);
             }
         }
-        if seen.iter().any(|c| c.is_error()) {
+        if seen.iter().any(|c| c.fails()) {
             self.error_domains += 1;
         }
     }
 
-    /// Domains with a problem that makes the run exit 1.
+    /// Domains with a problem that makes the run exit 1 (an error, or
+    /// unknown).
     pub fn error_problems(&self) -> u64 {
         self.error_domains
     }
@@ -166,10 +171,21 @@ impl Counts {
             let codes: Vec<Code> = audit.problems.iter().map(|p| p.code).collect();
             self.problem_domains(&codes);
         }
-        if let Some(changes) = r.changes.as_ref().filter(|c| !c.is_empty()) {
-            self.changed += 1;
+        if let Some(changes) = &r.changes {
+            if changes
+                .iter()
+                .any(|c| !matches!(c, Change::Unchecked { .. }))
+            {
+                self.changed += 1;
+            }
             if changes.contains(&Change::New) {
                 self.new += 1;
+            }
+            if changes
+                .iter()
+                .any(|c| matches!(c, Change::Unchecked { .. }))
+            {
+                self.unchecked += 1;
             }
         }
     }
@@ -227,6 +243,12 @@ pub fn baseline_summary(counts: &Counts, unseen: Option<usize>) -> String {
         if counts.changed == 1 { "" } else { "s" },
         counts.new,
     );
+    if counts.unchecked > 0 {
+        line += &format!(
+            "; {} could not be compared (a lookup failed, now or in the baseline)",
+            counts.unchecked
+        );
+    }
     if let Some(unseen) = unseen {
         line += &format!(
             "; {unseen} baseline domain{} not in this run",

@@ -9,8 +9,8 @@
 use super::Style;
 use super::order::Ordered;
 use crate::input::unicode_form;
-use crate::outcome::Settled;
 use crate::outcome::Status;
+use crate::outcome::{Settled, Target};
 use std::io::{self, BufWriter, Write};
 use tabled::builder::Builder;
 use tabled::settings::object::Columns;
@@ -57,15 +57,19 @@ pub struct Shown {
 impl Shown {
     fn of(r: &Settled) -> Shown {
         let audit = r.audit.as_deref();
-        let addresses = |list: &[std::net::IpAddr]| -> Box<str> {
-            if list.is_empty() {
+        // The addresses, and `? AAAA` for a family whose lookup failed:
+        // unknown, not absent.
+        let addresses = |t: &Target| -> Box<str> {
+            let shown: Vec<String> = t
+                .addresses
+                .iter()
+                .map(ToString::to_string)
+                .chain(t.unresolved.iter().map(|f| format!("? {}", f.record())))
+                .collect();
+            if shown.is_empty() {
                 "-".into()
             } else {
-                list.iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-                    .into()
+                shown.join(", ").into()
             }
         };
         let mx = r
@@ -77,7 +81,7 @@ impl Shown {
                         a.exchanges
                             .iter()
                             .find(|x| &x.name == e)
-                            .map_or_else(|| "-".into(), |x| addresses(&x.addresses))
+                            .map_or_else(|| "-".into(), |x| addresses(&x.target))
                     })
                     .unwrap_or_default();
                 (p, Box::from(e.as_str()), a)
@@ -109,7 +113,7 @@ impl Shown {
             status: r.outcome.status(),
             note: r.outcome.describe().into(),
             mx,
-            implicit: audit.and_then(|a| a.implicit.as_deref()).map(addresses),
+            implicit: audit.and_then(|a| a.implicit.as_ref()).map(addresses),
             remarks: remarks.into_boxed_slice(),
         }
     }
@@ -493,7 +497,10 @@ mod tests {
             resolved: true,
             exchanges: vec![Exchange {
                 name: crate::DomainName::parse_ascii("mx.example").unwrap(),
-                addresses: vec!["93.184.215.14".parse().unwrap()],
+                target: crate::outcome::Target {
+                    addresses: vec!["93.184.215.14".parse().unwrap()],
+                    unresolved: Vec::new(),
+                },
             }],
             implicit: None,
             problems: vec![Problem {

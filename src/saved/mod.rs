@@ -9,5 +9,6 @@ mod read;
 mod record;
 
 pub use baseline::Baseline;
-pub use read::{Records, settled};
+pub use baseline::MAX_WHOLE;
+pub use read::{MAX_RECORD, Records, settled};
 pub use record::{MxList, MxRecord, Record, Text};

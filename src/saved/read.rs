@@ -3,15 +3,68 @@
 //! array as mxlookup writes it, one object per line), or any other JSON
 //! array of records (pretty-printed by jq, say), re-written one per line.
 //! Every record is checked on reading; an error names the file and line.
+//! A saved file is untrusted input: no line may be longer than
+//! [`MAX_RECORD`] (so `--baseline /dev/zero` fails at once, in bounded
+//! memory), and an empty file is a run with no records (an empty shard).
 
 use super::record::{MxRecord, Record};
 use crate::name::DomainName;
-use crate::outcome::{Audit, Entry, Exchange, Origin, Outcome, Settled, Status};
+use crate::outcome::{Audit, Entry, Exchange, Origin, Outcome, Settled, Status, Target};
 use crate::resolver::{Answer, Failure, Phase, Rdata};
 use crate::text::{SafeText, escape_text};
+use std::io::{BufRead, Read};
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The longest line of a saved file: far longer than any record mxlookup
+/// writes (a record with every exchange of a 64 KB answer is a few
+/// hundred KB).
+pub const MAX_RECORD: usize = 1 << 20;
+
+/// The lines of a saved file, each trimmed, with its number; an error
+/// names the line that is too long, not UTF-8, or could not be read.
+pub(crate) fn lines<R: BufRead>(
+    mut reader: R,
+    source: &str,
+) -> impl Iterator<Item = Result<(u64, String), String>> {
+    let source = source.to_string();
+    let mut n = 0u64;
+    let mut done = false;
+    let mut buf = Vec::new();
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        buf.clear();
+        n += 1;
+        let read = (&mut reader)
+            .take(MAX_RECORD as u64 + 1)
+            .read_until(b'\n', &mut buf);
+        let fail = |why: String| Some(Err(format!("{source}:{n}: {why}")));
+        match read {
+            Err(e) => {
+                done = true;
+                fail(format!("cannot read it: {e}"))
+            }
+            Ok(0) => None,
+            Ok(_) if buf.len() > MAX_RECORD && buf.last() != Some(&b'\n') => {
+                done = true;
+                fail(format!(
+                    "a line longer than {} MiB: not mxlookup's JSON or NDJSON output",
+                    MAX_RECORD >> 20
+                ))
+            }
+            Ok(_) => match std::str::from_utf8(&buf) {
+                Ok(text) => Some(Ok((n, text.trim().to_string()))),
+                Err(_) => {
+                    done = true;
+                    fail("not UTF-8: not mxlookup's JSON or NDJSON output".into())
+                }
+            },
+        }
+    })
+}
 
 /// The records of one file, each a line of `text`.
 pub struct Records {
@@ -21,6 +74,17 @@ pub struct Records {
 }
 
 impl Records {
+    /// Read a whole saved file (each line at most [`MAX_RECORD`]) and
+    /// check it. `source` names the file in errors.
+    pub fn load<R: BufRead>(reader: R, source: &str) -> Result<Records, String> {
+        let mut text = String::new();
+        for line in lines(reader, source) {
+            text.push_str(&line?.1);
+            text.push('\n');
+        }
+        Records::read(text, source)
+    }
+
     /// Read and check `text`. `source` names the file in errors.
     pub fn read(text: String, source: &str) -> Result<Records, String> {
         let body = text.trim_start_matches('\u{feff}').trim_start();
@@ -61,12 +125,6 @@ impl Records {
         if let Some(e) = error {
             return Err((text, e));
         }
-        if lines.is_empty() {
-            return Err((
-                text,
-                format!("{source}: no records: not mxlookup's JSON or NDJSON output"),
-            ));
-        }
         Ok(Records { text, lines })
     }
 
@@ -88,11 +146,6 @@ impl Records {
             out.push_str(&serde_json::to_string(r).map_err(|_| None)?);
             lines.push((0, start..out.len()));
             out.push('\n');
-        }
-        if lines.is_empty() {
-            return Err(Some(format!(
-                "{source}: no records: not mxlookup's JSON or NDJSON output"
-            )));
         }
         Ok(Records { text: out, lines })
     }
@@ -205,7 +258,10 @@ pub fn settled(r: &Record<'_>, seq: u64, fallback: Origin) -> Result<Settled, St
         Box::new(Audit {
             resolved,
             exchanges: exchanges(&mx),
-            implicit: r.addresses.clone(),
+            implicit: r.addresses.clone().map(|addresses| Target {
+                addresses,
+                unresolved: r.unresolved.clone(),
+            }),
             problems: problems.clone(),
         })
     });
@@ -223,7 +279,10 @@ fn exchanges(mx: &[MxRecord<'_>]) -> Vec<Exchange> {
         .filter_map(|m| {
             Some(Exchange {
                 name: DomainName::parse_ascii(&m.exchange).ok()?,
-                addresses: m.addresses.clone()?,
+                target: Target {
+                    addresses: m.addresses.clone()?,
+                    unresolved: m.unresolved.clone(),
+                },
             })
         })
         .collect()

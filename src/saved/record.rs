@@ -6,9 +6,10 @@
 //! Added since: `input`, `source`, `ttl`, `server`, `time_ms`; `aliases`
 //! when the name is an alias, `phase` for a failure; with `--audit`:
 //! `addresses` (implicit MX), `problems`, and `addresses` in each `mx`
-//! entry; with `--baseline`: `changes`. Writing one allocates nothing.
+//! entry, and `unresolved` (the address families whose lookup failed) at
+//! the top and in each `mx` entry; with `--baseline`: `changes`.
 
-use crate::outcome::{Change, Origin, Problem, Settled, Status};
+use crate::outcome::{Change, Family, Origin, Problem, Settled, Status};
 use crate::resolver::Phase;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::borrow::Cow;
@@ -53,6 +54,9 @@ pub struct Record<'a> {
     /// `--audit`, no MX: the domain's own addresses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub addresses: Option<Vec<IpAddr>>,
+    /// `--audit`, no MX: the families whose address lookup failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unresolved: Vec<Family>,
     /// `--audit`: the problems found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problems: Option<Vec<Problem>>,
@@ -72,6 +76,9 @@ pub struct MxRecord<'a> {
     /// `--audit`: the exchange's addresses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub addresses: Option<Vec<IpAddr>>,
+    /// `--audit`: the families whose address lookup failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unresolved: Vec<Family>,
 }
 
 /// The `mx` list: written straight from a result (no copy), or read back.
@@ -101,19 +108,21 @@ impl PartialEq for MxList<'_> {
 
 fn mx_records<'a>(r: &'a Settled) -> impl Iterator<Item = MxRecord<'a>> + 'a {
     let audit = r.audit.as_deref().filter(|a| a.resolved);
-    r.outcome
-        .mx_records()
-        .map(move |(preference, exchange)| MxRecord {
+    r.outcome.mx_records().map(move |(preference, exchange)| {
+        let target = audit.and_then(|a| a.exchanges.iter().find(|x| &x.name == exchange));
+        MxRecord {
             preference,
             exchange: Cow::Borrowed(exchange.as_str()),
-            addresses: audit.map(|a| {
-                a.exchanges
-                    .iter()
-                    .find(|x| &x.name == exchange)
-                    .map(|x| x.addresses.clone())
+            addresses: audit.map(|_| {
+                target
+                    .map(|x| x.target.addresses.clone())
                     .unwrap_or_default()
             }),
-        })
+            unresolved: target
+                .map(|x| x.target.unresolved.clone())
+                .unwrap_or_default(),
+        }
+    })
 }
 
 impl Serialize for MxList<'_> {
@@ -217,7 +226,12 @@ impl<'a> Record<'a> {
             phase: r.outcome.phase(),
             addresses: audit
                 .filter(|a| a.resolved)
-                .and_then(|a| a.implicit.clone()),
+                .and_then(|a| a.implicit.as_ref())
+                .map(|t| t.addresses.clone()),
+            unresolved: audit
+                .and_then(|a| a.implicit.as_ref())
+                .map(|t| t.unresolved.clone())
+                .unwrap_or_default(),
             problems: audit.map(|a| a.problems.clone()),
             changes: r.changes.clone(),
         }

@@ -649,7 +649,11 @@ fn a_baseline_that_is_not_mxlookup_output_is_an_error_naming_its_line() {
         ),
         ("b.csv", "domain,status,preference,exchange\n", ":1:"),
         ("c.json", "[\n {\"domain\":\"a.audit\"}\n]", ":2:"),
-        ("d.ndjson", "\n\n", "no records"),
+        (
+            "d.ndjson",
+            &"x".repeat(2 << 20),
+            ":1: a line longer than 1 MiB",
+        ),
     ] {
         let path = file(&dir, name, text);
         let out = run(&["-n", &server, "--baseline", &path, "good.audit"], None);

@@ -17,3 +17,4 @@ mod lifecycle;
 mod report;
 mod resilience;
 mod scale;
+mod unknown;

@@ -245,7 +245,11 @@ fn what_is_not_a_saved_run_is_an_error_naming_the_line() {
             "bad.ndjson:2: not an mxlookup record",
         ),
         ("table.txt", "DOMAIN  PREF\n".to_string(), "table.txt:1:"),
-        ("empty.ndjson", "\n".to_string(), "no records"),
+        (
+            "long.ndjson",
+            "{".repeat(2 << 20),
+            "long.ndjson:1: a line longer than 1 MiB",
+        ),
         (
             "lying.ndjson",
             r#"{"domain":"a.example","status":"ok","mx":[],"error":null}"#.to_string(),
