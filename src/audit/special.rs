@@ -45,8 +45,23 @@ fn special_v4(a: Ipv4Addr) -> Option<&'static str> {
 
 fn special_v6(a: Ipv6Addr) -> Option<&'static str> {
     let s = a.segments();
-    if let Some(v4) = a.to_ipv4_mapped() {
-        return special_v4(v4).map(|_| "an IPv4-mapped address (::ffff:0:0/96)");
+    // Forms that hold an IPv4 address are judged by it as well.
+    let o = a.octets();
+    let inner = |b: [u8; 4]| special_v4(Ipv4Addr::from(b));
+    if a.to_ipv4_mapped().is_some() {
+        // Not an address on the wire at all: a socket API's notation.
+        return Some("IPv4-mapped (::ffff:0:0/96: no host has it on the wire)");
+    }
+    if s[..6] == [0; 6] && !a.is_unspecified() && !a.is_loopback() {
+        return Some("IPv4-compatible (::/96, deprecated by RFC 4291)");
+    }
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return inner([o[12], o[13], o[14], o[15]])
+            .map(|_| "NAT64 (64:ff9b::/96) form of a special-purpose IPv4");
+    }
+    if s[0] == 0x2002 {
+        return inner([o[2], o[3], o[4], o[5]])
+            .map(|_| "6to4 (2002::/16) form of a special-purpose IPv4");
     }
     Some(match () {
         _ if a.is_unspecified() => "unspecified (::)",
@@ -97,6 +112,13 @@ mod tests {
             ("2001:db8::25", "documentation"),
             ("ff02::1", "multicast"),
             ("::ffff:10.0.0.1", "mapped"),
+            ("::ffff:93.184.215.14", "mapped"),
+            ("::10.0.0.1", "compatible"),
+            ("::93.184.215.14", "compatible"),
+            ("64:ff9b::10.0.0.1", "NAT64"),
+            ("64:ff9b::127.0.0.1", "NAT64"),
+            ("2002:0a00:0001::1", "6to4"),
+            ("2002:c000:0201::1", "6to4"),
         ] {
             let got = sp(ip).unwrap_or_else(|| panic!("{ip} is special"));
             assert!(got.contains(word), "{ip}: {got}");
@@ -108,7 +130,8 @@ mod tests {
             "100.128.0.1",
             "2a00:1450::1",
             "2606:4700::1111",
-            "::ffff:93.184.215.14",
+            "64:ff9b::93.184.215.14",
+            "2002:5db8:d70e::1",
         ] {
             assert_eq!(sp(public), None, "{public}");
         }

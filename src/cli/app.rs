@@ -29,6 +29,9 @@ const SPARE_FILES: u64 = 64;
 pub(super) fn run(config: Config) -> Result<u8, Fatal> {
     let output = config.output.clone();
     let ui = Ui::new(output.progress, output.quiet);
+    for w in &config.warnings {
+        ui.error(w);
+    }
     ensure_file_limit(config.settings.concurrency)?;
     // The total for the progress display, when every source's size is
     // known up front (arguments, regular files).

@@ -1,8 +1,8 @@
 //! The validated configuration of one run, made from the raw command line.
 //! Nothing after this point sees raw flags.
 
-use super::Fatal;
 use super::args::{Cli, ColorChoice, OutputArgs, RECORD_TYPES};
+use super::{Fatal, Given};
 use mxlookup::audit::{self, Expectation};
 use mxlookup::input::{Shard, Source};
 use mxlookup::report::Format;
@@ -12,6 +12,8 @@ use mxlookup::text::escape_text;
 use std::io::IsTerminal;
 
 pub(super) struct Config {
+    /// Settings that have no effect here, for people (not fatal).
+    pub(super) warnings: Vec<String>,
     /// Where domains come from, in order; files are already open.
     pub sources: Vec<Source>,
     pub settings: Settings,
@@ -30,7 +32,7 @@ pub(super) struct Config {
 }
 
 impl Config {
-    pub(super) fn from_cli(cli: Cli) -> Result<Config, Fatal> {
+    pub(super) fn from_cli(cli: Cli, given: Given) -> Result<Config, Fatal> {
         let stdin_is_terminal = std::io::stdin().is_terminal();
         let mut sources = Vec::new();
         // DOMAIN arguments, with `-` among them meaning stdin, in order;
@@ -61,6 +63,11 @@ impl Config {
                 None => sources.push(Source::Stdin),
                 Some(Habit::Server(s)) => nameservers.push(s),
                 Some(Habit::Type) => {}
+                Some(Habit::Short) if given.format && output.format != Format::Plain => {
+                    return Err(Fatal::Usage(
+                        "+short is --format plain: it cannot go with another --format (or -J, or MXLOOKUP_FORMAT)".into(),
+                    ));
+                }
                 Some(Habit::Short) => output.format = Format::Plain,
                 Some(Habit::Tcp) => tcp = true,
             }
@@ -101,8 +108,18 @@ impl Config {
                 Some(Baseline::read(reader, &shown, reopen).map_err(Fatal::Baseline)?)
             }
         };
+        let warnings = encryption_warnings(&nameservers, &cli.tls_name, &cli.ca_file, tcp);
+        if let Some(name) = &cli.tls_name
+            && rustls::pki_types::ServerName::try_from(name.as_str()).is_err()
+        {
+            return Err(Fatal::Usage(format!(
+                "--tls-name '{}': not a name a certificate can hold (a DNS name or an IP address)",
+                escape_text(name)
+            )));
+        }
         Ok(Config {
             sources,
+            warnings,
             settings: Settings {
                 nameservers,
                 tls_name: cli.tls_name,
@@ -124,6 +141,37 @@ impl Config {
             baseline,
         })
     }
+}
+
+/// Warnings for settings of encrypted transports where no server is
+/// encrypted, and for `--tcp` where every server is.
+fn encryption_warnings(
+    servers: &[Nameserver],
+    tls_name: &Option<String>,
+    ca_file: &Option<std::path::PathBuf>,
+    tcp: bool,
+) -> Vec<String> {
+    let encrypted = servers.iter().filter(|s| s.is_encrypted()).count();
+    let mut warnings = Vec::new();
+    if encrypted == 0 {
+        for (flag, given) in [
+            ("--tls-name", tls_name.is_some()),
+            ("--ca-file", ca_file.is_some()),
+        ] {
+            if given {
+                warnings.push(format!(
+                    "warning: {flag} has no effect: no nameserver is tls:// or https://"
+                ));
+            }
+        }
+    }
+    if tcp && encrypted > 0 && encrypted == servers.len() {
+        warnings.push(
+            "warning: --tcp has no effect: every nameserver is tls:// or https:// (already over TCP)"
+                .into(),
+        );
+    }
+    warnings
 }
 
 /// The terminal's width: `COLUMNS`, or what the terminal on stdout says.

@@ -12,7 +12,8 @@ mod merge;
 mod ui;
 
 use args::{Cli, Command};
-use clap::{CommandFactory, Parser};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches};
 use config::{Config, Output};
 use mxlookup::text::SafeText;
 use std::io::{self, Write};
@@ -60,12 +61,20 @@ pub(crate) enum Fatal {
 }
 
 pub(crate) fn main() -> ExitCode {
-    let mut cli = match Cli::try_parse() {
+    let matches = match Cli::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => return usage_error(e),
+    };
+    let mut cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
+    let given = Given {
+        format: matches.value_source("format") != Some(ValueSource::DefaultValue)
+            || matches.get_flag("json"),
+    };
     let result = match cli.command.take() {
-        None => Config::from_cli(cli).and_then(app::run),
+        None => Config::from_cli(cli, given).and_then(app::run),
         Some(Command::Report(args)) => merge::run(&args.files, &Output::from_args(&args.output)),
         Some(Command::Completions { shell }) => {
             // Into memory first: the generator panics when a write fails.
@@ -103,17 +112,58 @@ fn finish(written: io::Result<()>) -> u8 {
     }
 }
 
+/// What the user gave, as opposed to a default.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Given {
+    /// `--format`, `-J` or `MXLOOKUP_FORMAT`.
+    pub(crate) format: bool,
+}
+
 /// A command-line error (or `--help`, `--version`) as clap writes it;
 /// when it quotes an argument holding control, invisible or bidi
 /// characters, the same text with them escaped, line by line, so that
 /// what the user typed cannot reach the terminal as anything but text.
+/// A bad value that came from an `MXLOOKUP_*` variable names the variable.
 fn usage_error(e: clap::Error) -> ExitCode {
     let plain = e.render().to_string();
     let unsafe_char = |c: char| c != '\n' && mxlookup::text::is_invisible(c);
-    if !e.use_stderr() || !plain.chars().any(unsafe_char) {
+    let variable = from_environment(&e);
+    if !e.use_stderr() || (!plain.chars().any(unsafe_char) && variable.is_none()) {
         e.exit();
     }
-    let escaped: Vec<String> = plain.lines().map(mxlookup::text::escape_text).collect();
+    let mut escaped: Vec<String> = plain.lines().map(mxlookup::text::escape_text).collect();
+    if let Some(var) = variable {
+        escaped.insert(
+            1,
+            format!("(the value comes from the environment variable {var})"),
+        );
+    }
     let _ = writeln!(io::stderr(), "{}", escaped.join("\n"));
     ExitCode::from(exit::FATAL)
+}
+
+/// The `MXLOOKUP_*` variable a bad value came from: the flag the error is
+/// about has a variable that is set, and is not on the command line.
+fn from_environment(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    let ContextValue::String(arg) = e.get(ContextKind::InvalidArg)? else {
+        return None;
+    };
+    let long = arg.split([' ', '=']).next()?.trim_start_matches('-');
+    let command = Cli::command();
+    let flag = command
+        .get_arguments()
+        .find(|a| a.get_long() == Some(long))?;
+    let var = flag.get_env()?.to_string_lossy().to_string();
+    std::env::var_os(&var)?;
+    let typed = std::env::args_os().skip(1).any(|a| {
+        a.to_str().is_some_and(|a| {
+            a == format!("--{long}")
+                || a.starts_with(&format!("--{long}="))
+                || flag
+                    .get_short()
+                    .is_some_and(|s| a.starts_with(&format!("-{s}")))
+        })
+    });
+    (!typed).then_some(var)
 }

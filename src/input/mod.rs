@@ -313,7 +313,8 @@ mod tests {
 
     #[test]
     fn an_overlong_line_is_one_invalid_entry_and_the_next_line_still_reads() {
-        let mut data = vec![b'a'; 512 * 1024];
+        // Past 1 MiB: skipped to its end, in bounded memory.
+        let mut data = vec![b'a'; 3 << 20];
         data.extend_from_slice(b"\nok.example\n");
         let mut f = tempfile::NamedTempFile::new().unwrap();
         f.write_all(&data).unwrap();

@@ -11,9 +11,11 @@ use std::path::PathBuf;
 /// Longest line kept; the rest of a longer line is skipped, not stored, and
 /// the line becomes an `invalid` entry.
 pub const MAX_LINE: usize = 4096;
-/// Longest stretch without a line break that is skipped before a source is
-/// given up as not a list of lines at all (`-f /dev/zero`, a binary file).
-pub const MAX_SKIP: u64 = 1 << 20;
+/// Longest stretch without a line break that is skipped (in bounded
+/// memory: only the first [`MAX_LINE`] bytes are kept) before a source is
+/// given up as not a list of lines at all (`-f /dev/zero`): far longer
+/// than any line of a sane list, so that one long line costs only itself.
+pub const MAX_SKIP: u64 = 256 << 20;
 
 /// Where domains are read from, in order.
 pub enum Source {

@@ -788,3 +788,68 @@ fn invalid_line_messages_are_capped_but_every_line_is_in_the_output() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn usage_errors_name_what_the_user_typed_or_set() {
+    // A bad value from a variable names the variable.
+    let mut cmd = mxlookup();
+    cmd.env("MXLOOKUP_CONCURRENCY", "many").arg("null.test");
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("MXLOOKUP_CONCURRENCY"),
+        "{}",
+        stderr(&out)
+    );
+    // The same value typed as a flag: no variable to name.
+    let out = run(&["--concurrency", "many", "null.test"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!stderr(&out).contains("MXLOOKUP_"), "{}", stderr(&out));
+    let mut cmd = mxlookup();
+    cmd.env("MXLOOKUP_TIMEOUT", "soon").arg("null.test");
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("MXLOOKUP_TIMEOUT"),
+        "{}",
+        stderr(&out)
+    );
+    // A TLS name no certificate can hold is refused at start-up.
+    for bad in ["", "dns server.example", "a..b"] {
+        let out = run(
+            &["-n", "tls://127.0.0.1:853", "--tls-name", bad, "null.test"],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("--tls-name"), "{}", stderr(&out));
+    }
+    // +short with another format: a usage error, not a silent choice.
+    for format in [&["--format", "json"][..], &["-J"][..]] {
+        let mut args = vec!["null.test", "+short"];
+        args.extend_from_slice(format);
+        let out = run(&args, None);
+        assert_eq!(out.status.code(), Some(2), "{format:?}");
+        assert!(stderr(&out).contains("+short"), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn settings_that_cannot_apply_are_warnings() {
+    let z = zone();
+    let out = run(
+        &[
+            "-n",
+            &z.addr.to_string(),
+            "--tls-name",
+            "dns.example",
+            "--ca-file",
+            "/nonexistent.pem",
+            "null.test",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let e = stderr(&out);
+    assert!(e.contains("warning: --tls-name has no effect"), "{e}");
+    assert!(e.contains("warning: --ca-file has no effect"), "{e}");
+}

@@ -415,3 +415,93 @@ fn csv_cells_that_look_like_formulas_are_made_inert() {
     }
     assert!(rows.iter().any(|r| &r[0] == "'=HYPERLINK(\"http://x\")"));
 }
+
+#[test]
+fn a_fatal_error_with_stderr_at_dev_full_exits_2_not_101() {
+    for args in [
+        &["-f", "/nonexistent/list.txt"][..],
+        &["--concurrency", "many", "x.example"][..],
+        &["report", "/nonexistent.ndjson"][..],
+    ] {
+        let out = mxlookup()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(
+                std::fs::File::options()
+                    .write(true)
+                    .open("/dev/full")
+                    .unwrap(),
+            )
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn a_line_over_a_mebibyte_is_skipped_and_the_next_line_still_read() {
+    let z = slow_server();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("list.txt");
+    let mut text = "x".repeat(5 << 20);
+    text.push_str("\nafter.example\n");
+    std::fs::write(&path, text).unwrap();
+    let out = run(
+        &[
+            "-n",
+            &z.addr.to_string(),
+            "--format",
+            "ndjson",
+            "-f",
+            path.to_str().unwrap(),
+        ],
+        None,
+    );
+    let r = ndjson(&out);
+    assert_eq!(r.len(), 2, "{}", stderr(&out));
+    assert_eq!(r.iter().filter(|v| v["status"] == "invalid").count(), 1);
+    assert!(
+        r.iter()
+            .any(|v| v["domain"] == "after.example" && v["status"] == "ok")
+    );
+}
+
+/// A saved run is untrusted input: terminal escapes and bidi characters in
+/// its messages, exchanges, servers and sources never reach the table, the
+/// plain lines or a CSV cell raw.
+#[test]
+fn report_escapes_what_it_reads_from_a_saved_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("evil.ndjson");
+    let evil = "\u{1b}[2J\u{1b}]0;pwned\u{7}\u{202e}";
+    let lines = [
+        serde_json::json!({"domain":"a.example","status":"timeout","mx":[],"error":format!("late {evil}"),"source":format!("list{evil}.txt:1"),"server":format!("1.2.3.4{evil}")}),
+        serde_json::json!({"domain":"b.example","status":"ok","mx":[{"preference":1,"exchange":"mx.example"}],"error":null,"source":"list.txt:2","problems":[{"code":"cname_target","exchange":"mx.example","message":format!("alias {evil}")}]}),
+        serde_json::json!({"domain":"c.example","status":"invalid","mx":[],"error":format!("bad {evil}"),"input":format!("c {evil}"),"source":"list.txt:3"}),
+    ];
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(&path, text).unwrap();
+    for format in ["table", "plain", "csv", "json", "ndjson"] {
+        let out = run(
+            &[
+                "report",
+                path.to_str().unwrap(),
+                "--format",
+                format,
+                "--color",
+                "never",
+            ],
+            None,
+        );
+        let all = [out.stdout.clone(), out.stderr.clone()].concat();
+        let text = String::from_utf8_lossy(&all);
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{202e}'),
+            "{format}: {text:?}"
+        );
+        assert!(
+            text.contains("pwned"),
+            "{format}: the text is there, escaped: {text}"
+        );
+    }
+}
