@@ -33,6 +33,8 @@ pub struct HickoryResolver {
     /// The plain servers over TCP only: for an answer that was cut short
     /// over UDP. `None` when every server is encrypted, or with `--tcp`.
     tcp_pool: Option<NameServerPool<TokioRuntimeProvider>>,
+    /// Every server is DoH: answers must carry ID 0, as the queries do.
+    doh_only: bool,
     timeout: Duration,
     retries: u32,
     servers: usize,
@@ -154,11 +156,20 @@ impl HickoryResolver {
         Ok(HickoryResolver {
             pool,
             tcp_pool,
+            doh_only: wanted.iter().all(|s| matches!(s, Nameserver::Https(..))),
             timeout: settings.timeout,
             retries: settings.retries,
             servers: servers_len,
             encrypted,
         })
+    }
+}
+
+/// A message's ID (0 for one too short to have one).
+fn id(message: &[u8]) -> u16 {
+    match message {
+        [hi, lo, ..] => u16::from_be_bytes([*hi, *lo]),
+        _ => 0,
     }
 }
 
@@ -328,6 +339,18 @@ impl HickoryResolver {
             other => other,
         };
         Ok(match reply {
+            // DoH asks with ID 0 (RFC 8484 §4.1), and hickory does not
+            // check what comes back: an answer with another ID answers
+            // another query.
+            Ok(response) if self.doh_only && id(response.as_buffer()) != 0 => {
+                Attempt::Answer(Verdict::Fail(Failure::error(
+                    Phase::Protocol,
+                    crate::safe!(
+                        "the DoH answer carries ID {}, not the query's 0: it answers another query",
+                        id(response.as_buffer())
+                    ),
+                )))
+            }
             Ok(response) => Attempt::Answer(classify(&query, response.as_buffer())),
             Err(e) => match verdict_of_error(&query, qname, qtype, e) {
                 Ok(v) => Attempt::Answer(v),

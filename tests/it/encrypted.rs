@@ -191,3 +191,129 @@ fn encrypted_transports_are_refused_where_they_cannot_work() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--tls-name"), "{}", stderr(&out));
 }
+
+/// A hostile DNS-over-HTTPS server: what no real one sends. Every name
+/// settles within its deadline as an error or a timeout, never `ok`, and
+/// nothing is asked in plaintext instead.
+#[test]
+fn a_hostile_doh_server_never_gives_ok_and_every_name_settles_in_time() {
+    use crate::support::doh::{DohReply, DohServer};
+    use hickory_server::proto::op::ResponseCode;
+    let ca = TestCa::new();
+    let good = |q: &hickory_server::proto::op::Message| {
+        let mut m = mx_response(q, &[(10, name("mx.good.example."))]);
+        m.metadata.id = q.metadata.id;
+        m.to_vec().unwrap()
+    };
+    let server = DohServer::start(&ca, move |q| {
+        let dns = |body: Vec<u8>| DohReply::Http {
+            status: 200,
+            content_type: "application/dns-message",
+            body,
+            location: None,
+        };
+        match first_label(q).as_str() {
+            "good" => dns(good(q)),
+            "status500" => DohReply::Http {
+                status: 500,
+                content_type: "text/plain",
+                body: b"oops".to_vec(),
+                location: None,
+            },
+            "html" => DohReply::Http {
+                status: 200,
+                content_type: "text/html",
+                body: good(q),
+                location: None,
+            },
+            "otherq" => {
+                let mut m = mx_response(q, &[(1, name("mx.attacker.example."))]);
+                m.queries[0].set_name(name("elsewhere.example."));
+                m.answers[0].name = name("elsewhere.example.");
+                dns(m.to_vec().unwrap())
+            }
+            "otherid" => {
+                let mut m = mx_response(q, &[(1, name("mx.attacker.example."))]);
+                m.metadata.id = q.metadata.id.wrapping_add(7);
+                dns(m.to_vec().unwrap())
+            }
+            "huge" => {
+                let mut body = good(q);
+                body.resize(10 << 20, 0);
+                dns(body)
+            }
+            "redirect" => DohReply::Http {
+                status: 302,
+                content_type: "text/plain",
+                body: Vec::new(),
+                location: Some("http://127.0.0.1:9/dns-query".into()),
+            },
+            "redirects" => DohReply::Http {
+                status: 307,
+                content_type: "text/plain",
+                body: Vec::new(),
+                location: Some("https://127.0.0.1:9/dns-query".into()),
+            },
+            "stall" => DohReply::Stall,
+            _ => dns(response(q, ResponseCode::ServFail).to_vec().unwrap()),
+        }
+    });
+    // A UDP socket on the same address and port catches any plaintext
+    // fallback: nothing may arrive there.
+    let plain = std::net::UdpSocket::bind(server.addr).unwrap();
+    plain.set_nonblocking(true).unwrap();
+    let names: Vec<String> = [
+        "good",
+        "status500",
+        "html",
+        "otherq",
+        "otherid",
+        "huge",
+        "redirect",
+        "redirects",
+        "stall",
+    ]
+    .iter()
+    .map(|l| format!("{l}.doh.example"))
+    .collect();
+    let url = format!("https://{}/dns-query", server.addr);
+    let mut args = vec![
+        "-n",
+        url.as_str(),
+        "--ca-file",
+        ca.ca.as_str(),
+        "--timeout",
+        "3s",
+        "--format",
+        "ndjson",
+    ];
+    args.extend(names.iter().map(String::as_str));
+    let start = std::time::Instant::now();
+    let out = run(&args, None);
+    let took = start.elapsed();
+    let results = by_domain(&ndjson(&out));
+    assert_eq!(results.len(), names.len(), "{}", stderr(&out));
+    assert_eq!(
+        status(&results, "good.doh.example"),
+        "ok",
+        "{}",
+        results["good.doh.example"]
+    );
+    for n in &names[1..] {
+        let r = &results[n];
+        let s = r["status"].as_str().unwrap();
+        assert!(s == "error" || s == "timeout", "{n}: {r}");
+        assert!(r["mx"].as_array().unwrap().is_empty(), "{n}: {r}");
+        assert!(
+            r["time_ms"].as_f64().unwrap() < 3600.0,
+            "{n}: within the deadline: {r}"
+        );
+    }
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    assert_eq!(out.status.code(), Some(1));
+    let mut buf = [0u8; 512];
+    assert!(
+        plain.recv_from(&mut buf).is_err(),
+        "a query went out in plaintext"
+    );
+}

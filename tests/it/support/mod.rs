@@ -4,6 +4,7 @@
 //! says (late, never, truncated, garbage, ...). Also helpers to run the
 //! built binary. Nothing here talks to anything but 127.0.0.1.
 
+pub mod doh;
 pub mod proxy;
 
 use hickory_server::Server;
