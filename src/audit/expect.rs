@@ -63,7 +63,7 @@ impl Expectation {
 
 /// `*` matches any run of characters (dots included); everything else
 /// matches itself.
-pub(super) fn glob(pattern: &str, text: &str) -> bool {
+pub fn glob(pattern: &str, text: &str) -> bool {
     let (p, t) = (pattern.as_bytes(), text.as_bytes());
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;

@@ -16,7 +16,7 @@ mod problems;
 mod special;
 
 pub use cache::CacheStats;
-pub use expect::Expectation;
+pub use expect::{Expectation, glob};
 pub use special::special;
 
 use crate::limiter::Limiter;
