@@ -4,8 +4,9 @@
 //! before it and a writer thread after it; [`crate::lookup_all`] runs it
 //! over a list and collects the results.
 
-use crate::audit::{self, Auditor, CacheStats};
+use crate::audit::{self, Auditor, CacheStats, FetchStats};
 use crate::engine::{self, Batches, Bounds, Done};
+use crate::error::Error;
 use crate::limiter::{Limiter, Permit};
 use crate::name::DomainName;
 use crate::outcome::{Entry, Outcome, Settled};
@@ -57,16 +58,17 @@ impl<R: Resolver> Pipeline<R> {
     }
 
     /// Also audit each domain: its questions go through the same resolver
-    /// and limiter.
-    pub fn audit(mut self, options: audit::Options) -> Self {
-        self.auditor = options.wanted().then(|| {
-            Arc::new(Auditor::new(
+    /// and limiter. An error when the policy fetch's TLS configuration
+    /// cannot be made (`--ca-file`).
+    pub fn audit(mut self, options: audit::Options) -> Result<Self, Error> {
+        if options.wanted() {
+            self.auditor = Some(Arc::new(Auditor::new(
                 self.resolver.clone(),
                 self.limiter.clone(),
                 options,
-            ))
-        });
-        self
+            )?));
+        }
+        Ok(self)
     }
 
     /// Start no new work while the writer holds `backpressure.max` results.
@@ -78,6 +80,11 @@ impl<R: Resolver> Pipeline<R> {
     /// How the audit's caches did, when there is an audit.
     pub fn cache_stats(&self) -> Option<CacheStats> {
         self.auditor.as_ref().and_then(|a| a.cache_stats())
+    }
+
+    /// How the policy fetches went, when there were any.
+    pub fn fetch_stats(&self) -> Option<FetchStats> {
+        self.auditor.as_ref().and_then(|a| a.fetch_stats())
     }
 
     /// Run over the entries arriving in batches on `entries`, and send one
@@ -92,11 +99,12 @@ impl<R: Resolver> Pipeline<R> {
     ) -> Finish {
         let concurrency = self.limiter.concurrency();
         // An audited domain waits for its exchanges' answers without a
-        // permit: let more of them be in progress, so the permits stay busy.
-        let jobs = if self.auditor.is_some() {
-            concurrency * 2 + 16
-        } else {
-            concurrency
+        // permit: let more of them be in progress, so the permits stay busy;
+        // and with policy fetches, enough more that domains waiting for a
+        // slow policy server do not hold up the DNS for the others.
+        let jobs = match &self.auditor {
+            Some(a) => concurrency * 2 + 16 + a.fetch_concurrency() * 8,
+            None => concurrency,
         };
         let bounds = Bounds {
             jobs,

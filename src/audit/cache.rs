@@ -11,7 +11,7 @@
 use super::problems::Addresses;
 use crate::limiter::Limiter;
 use crate::name::DomainName;
-use crate::resolver::{RecordType, Resolver};
+use crate::resolver::{Answer, Failure, RecordType, Resolver};
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 use std::collections::HashMap;
@@ -107,16 +107,33 @@ impl<R: Resolver> AddressCache<R> {
     }
 
     async fn lookup(resolver: Arc<R>, limiter: Arc<Limiter>, name: DomainName) -> Arc<Addresses> {
-        let one = |qtype| {
-            let (resolver, limiter, name) = (resolver.clone(), limiter.clone(), name.clone());
-            async move {
-                let permit = limiter.start().await;
-                let r = resolver.resolve(&name, qtype).await;
-                drop(permit);
-                r
-            }
-        };
-        let (a, aaaa) = futures_util::join!(one(RecordType::A), one(RecordType::AAAA));
-        Arc::new(Addresses { a, aaaa })
+        Arc::new(addresses(&*resolver, &limiter, &name).await)
     }
+}
+
+/// One question through the limiter: a permit and a start time, held only
+/// while the question is asked.
+pub(super) async fn ask<R: Resolver>(
+    resolver: &R,
+    limiter: &Limiter,
+    name: &DomainName,
+    qtype: RecordType,
+) -> Result<Answer, Failure> {
+    let permit = limiter.start().await;
+    let r = resolver.resolve(name, qtype).await;
+    drop(permit);
+    r
+}
+
+/// The A and AAAA answers of `name`, asked together, not cached.
+pub(super) async fn addresses<R: Resolver>(
+    resolver: &R,
+    limiter: &Limiter,
+    name: &DomainName,
+) -> Addresses {
+    let (a, aaaa) = futures_util::join!(
+        ask(resolver, limiter, name, RecordType::A),
+        ask(resolver, limiter, name, RecordType::AAAA)
+    );
+    Addresses { a, aaaa }
 }

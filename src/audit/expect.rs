@@ -5,26 +5,42 @@
 //! (`*.example.org` is every name below example.org, not example.org
 //! itself; `*` alone is every name), compared in lower case. A domain that
 //! matches several rules must satisfy each.
+//!
+//! `--expect DOMAINS=mta-sts:MODE`: every domain that matches must publish
+//! an MTA-STS policy in that mode (`enforce`, `testing` or `none`), or it
+//! gets `unexpected_policy`.
+//!
+//! A rule about a domain whose lookup failed (its MX records, or its
+//! MTA-STS) is `expectation_unchecked`: unknown, not a violation.
 
 use crate::name::DomainName;
-use crate::outcome::Outcome;
-use crate::outcome::{Code, Problem};
-use crate::text::SafeText;
+use crate::outcome::{Code, Mode, MtaSts, Outcome, PolicyState, Problem};
+use crate::text::{SafeText, escape_text};
 
-/// A rule of `--expect DOMAINS=EXCHANGES`: every domain that matches the left side must have an exchange that matches the right side.
+/// A rule of `--expect`: every domain that matches the left side must have
+/// an exchange that matches the right side, or publish that MTA-STS mode.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Expectation {
     domains: String,
-    exchanges: String,
+    want: Want,
+}
+
+/// What a rule requires.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Want {
+    /// An exchange matching this pattern.
+    Exchange(String),
+    /// An MTA-STS policy in this mode.
+    MtaSts(Mode),
 }
 
 impl Expectation {
-    /// `DOMAINS=EXCHANGES`.
+    /// `DOMAINS=EXCHANGES` or `DOMAINS=mta-sts:MODE`.
     pub fn parse(spec: &str) -> Result<Expectation, String> {
-        let shown = crate::text::escape_text(spec);
-        let (d, e) = spec
-            .split_once('=')
-            .ok_or_else(|| format!("'{shown}' is not DOMAINS=EXCHANGES (for example '*.example.org=*.mail.example.net')"))?;
+        let shown = escape_text(spec);
+        let (d, e) = spec.split_once('=').ok_or_else(|| {
+            format!("'{shown}' is not DOMAINS=EXCHANGES or DOMAINS=mta-sts:MODE (for example '*.example.org=*.mail.example.net')")
+        })?;
         let clean = |s: &str| -> Result<String, String> {
             let s = s.trim().trim_end_matches('.').to_ascii_lowercase();
             if s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -32,9 +48,20 @@ impl Expectation {
             }
             Ok(s)
         };
+        let want = match e.trim().to_ascii_lowercase().strip_prefix("mta-sts:") {
+            Some("enforce") => Want::MtaSts(Mode::Enforce),
+            Some("testing") => Want::MtaSts(Mode::Testing),
+            Some("none") => Want::MtaSts(Mode::None),
+            Some(_) => {
+                return Err(format!(
+                    "'{shown}': an MTA-STS mode is enforce, testing or none"
+                ));
+            }
+            None => Want::Exchange(clean(e)?),
+        };
         Ok(Expectation {
             domains: clean(d)?,
-            exchanges: clean(e)?,
+            want,
         })
     }
 
@@ -52,12 +79,22 @@ impl Expectation {
         Ok(rules)
     }
 
-    fn applies_to(&self, domain: &str) -> bool {
-        glob(&self.domains, domain)
+    /// Whether the rule needs the MTA-STS check.
+    pub fn needs_mta_sts(&self) -> bool {
+        matches!(self.want, Want::MtaSts(_))
     }
 
-    fn accepts(&self, exchange: &str) -> bool {
-        glob(&self.exchanges, exchange)
+    /// The rule as written, for messages.
+    pub fn rule(&self) -> String {
+        match &self.want {
+            Want::Exchange(e) => format!("{}={e}", self.domains),
+            Want::MtaSts(m) => format!("{}=mta-sts:{}", self.domains, m.as_str()),
+        }
+    }
+
+    /// Whether the rule is about `domain`.
+    pub fn applies_to(&self, domain: &str) -> bool {
+        glob(&self.domains, domain)
     }
 }
 
@@ -85,49 +122,106 @@ pub fn glob(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|&b| b == b'*')
 }
 
-/// The `unexpected_exchange` problems of one domain; when its MX lookup
-/// failed, `expectation_unchecked` instead: a failure is no evidence of
-/// where mail goes.
-pub(crate) fn check(rules: &[Expectation], domain: &DomainName, outcome: &Outcome) -> Vec<Problem> {
-    let exchanges: Vec<&str> = outcome.mx_records().map(|(_, e)| e.as_str()).collect();
-    let status = outcome.status();
+/// The problems of one domain under the rules: `unexpected_exchange`,
+/// `unexpected_policy`, or, where the lookup it depends on failed,
+/// `expectation_unchecked`: a failure is no evidence.
+pub(crate) fn check(
+    rules: &[Expectation],
+    domain: &DomainName,
+    outcome: &Outcome,
+    mta_sts: Option<&MtaSts>,
+) -> Vec<Problem> {
     rules
         .iter()
         .filter(|r| r.applies_to(domain.as_str()))
-        .filter(|r| !status.is_definite() || !exchanges.iter().any(|e| r.accepts(e)))
-        .map(|r| {
-            let (code, message) = if !status.is_definite() {
-                (
-                    Code::ExpectationUnchecked,
-                    format!(
-                        "--expect {}={}: not checked: the MX lookup failed ({status}: {})",
-                        r.domains,
-                        r.exchanges,
-                        outcome.error().map_or("", |e| e.as_str())
-                    ),
-                )
-            } else if exchanges.is_empty() {
-                (
-                    Code::UnexpectedExchange,
-                    format!("no exchange matches {} ({status} has none)", r.exchanges),
-                )
-            } else {
-                (
-                    Code::UnexpectedExchange,
-                    format!(
-                        "no exchange matches {} (has {})",
-                        r.exchanges,
-                        exchanges.join(", ")
-                    ),
-                )
+        .filter_map(|r| {
+            let (code, message) = match &r.want {
+                Want::Exchange(pattern) => exchanges(r, pattern, outcome)?,
+                Want::MtaSts(mode) => policy(r, *mode, mta_sts)?,
             };
-            Problem {
+            Some(Problem {
                 code,
                 exchange: None,
                 message: SafeText::from(message),
-            }
+            })
         })
         .collect()
+}
+
+fn exchanges(rule: &Expectation, pattern: &str, outcome: &Outcome) -> Option<(Code, String)> {
+    let status = outcome.status();
+    if !status.is_definite() {
+        return Some((
+            Code::ExpectationUnchecked,
+            format!(
+                "--expect {}: not checked: the MX lookup failed ({status}: {})",
+                rule.rule(),
+                outcome.error().map_or("", |e| e.as_str())
+            ),
+        ));
+    }
+    let exchanges: Vec<&str> = outcome.mx_records().map(|(_, e)| e.as_str()).collect();
+    if exchanges.iter().any(|e| glob(pattern, e)) {
+        return None;
+    }
+    Some((
+        Code::UnexpectedExchange,
+        if exchanges.is_empty() {
+            format!("no exchange matches {pattern} ({status} has none)")
+        } else {
+            format!(
+                "no exchange matches {pattern} (has {})",
+                exchanges.join(", ")
+            )
+        },
+    ))
+}
+
+fn policy(rule: &Expectation, mode: Mode, mta_sts: Option<&MtaSts>) -> Option<(Code, String)> {
+    let Some(m) = mta_sts else {
+        // No policy check for this domain: its MX lookup failed, or it
+        // accepts no mail.
+        return Some((
+            Code::ExpectationUnchecked,
+            format!(
+                "--expect {}: not checked: no MTA-STS check for this domain (its MX lookup failed, or it accepts no mail)",
+                rule.rule()
+            ),
+        ));
+    };
+    match (m.state, m.mode) {
+        (PolicyState::Unknown, _) => Some((
+            Code::ExpectationUnchecked,
+            format!(
+                "--expect {}: not checked: {}",
+                rule.rule(),
+                m.error.as_deref().unwrap_or("the MTA-STS check failed")
+            ),
+        )),
+        (PolicyState::Ok, Some(got)) if got == mode => None,
+        // Checked without fetching the policy (--checks dns): the mode is
+        // not known.
+        (PolicyState::Ok, None) => Some((
+            Code::ExpectationUnchecked,
+            format!(
+                "--expect {}: not checked: the policy was not fetched",
+                rule.rule()
+            ),
+        )),
+        (PolicyState::Ok, Some(got)) => Some((
+            Code::UnexpectedPolicy,
+            format!("MTA-STS is in {} mode, not {}", got.as_str(), mode.as_str()),
+        )),
+        (state, _) => Some((
+            Code::UnexpectedPolicy,
+            format!(
+                "no MTA-STS policy in {} mode ({}: {})",
+                mode.as_str(),
+                state.as_str(),
+                m.error.as_deref().unwrap_or("")
+            ),
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -161,26 +255,60 @@ mod tests {
             ],
             false,
         );
-        assert!(check(&rules, &d, &good).is_empty());
+        assert!(check(&rules, &d, &good, None).is_empty());
         let bad = answered(vec![mx(10, "mx.other.example")], false);
-        let p = check(&rules, &d, &bad);
+        let p = check(&rules, &d, &bad, None);
         assert_eq!(p.len(), 2);
         assert!(
             p[0].message.contains("*.mail.example.net")
                 && p[0].message.contains("mx.other.example")
         );
         let none = answered(vec![], false);
-        assert!(check(&rules, &d, &none)[0].message.contains("no_mx"));
+        assert!(check(&rules, &d, &none, None)[0].message.contains("no_mx"));
         let unrelated = DomainName::parse_ascii("other.example").unwrap();
-        assert!(check(&rules, &unrelated, &bad).is_empty());
+        assert!(check(&rules, &unrelated, &bad, None).is_empty());
         // A failed lookup: unknown, not a violation.
         let failed = crate::outcome::Outcome::Failed(crate::resolver::Failure::timeout());
-        let p = check(&rules, &d, &failed);
+        let p = check(&rules, &d, &failed, None);
         assert_eq!(p.len(), 2);
         for p in &p {
             assert_eq!(p.code, Code::ExpectationUnchecked);
             assert!(p.message.contains("timeout"), "{}", p.message);
         }
+    }
+
+    #[test]
+    fn a_rule_can_require_an_mta_sts_mode() {
+        use crate::outcome::{MtaSts, PolicyState};
+        let rules = vec![Expectation::parse("*.example.org=mta-sts:enforce").unwrap()];
+        let d = DomainName::parse_ascii("shop.example.org").unwrap();
+        let o = answered(vec![mx(10, "mx.example.org")], false);
+        let policy = |state, mode| MtaSts {
+            state,
+            id: None,
+            mode,
+            max_age: None,
+            mx: Vec::new(),
+            error: Some("why".into()),
+        };
+        let enforce = policy(PolicyState::Ok, Some(Mode::Enforce));
+        assert!(check(&rules, &d, &o, Some(&enforce)).is_empty());
+        let testing = policy(PolicyState::Ok, Some(Mode::Testing));
+        assert_eq!(
+            check(&rules, &d, &o, Some(&testing))[0].code,
+            Code::UnexpectedPolicy
+        );
+        let none = policy(PolicyState::None, None);
+        assert_eq!(
+            check(&rules, &d, &o, Some(&none))[0].code,
+            Code::UnexpectedPolicy
+        );
+        let unknown = policy(PolicyState::Unknown, None);
+        assert_eq!(
+            check(&rules, &d, &o, Some(&unknown))[0].code,
+            Code::ExpectationUnchecked
+        );
+        assert!(Expectation::parse("*=mta-sts:strict").is_err());
     }
 
     #[test]

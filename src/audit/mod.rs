@@ -11,77 +11,211 @@
 //! baseline is a saved run ([`crate::saved`]).
 
 mod cache;
+mod checks;
 mod expect;
+mod fetch;
+pub mod mta_sts;
+mod policy;
 mod problems;
 mod special;
+pub mod tls_rpt;
 
 pub use cache::CacheStats;
+pub use checks::Checks;
 pub use expect::{Expectation, glob};
+pub use fetch::{FetchStats, POLICY_PATH};
 pub use special::special;
 
+use crate::error::Error;
 use crate::limiter::Limiter;
 use crate::name::DomainName;
-use crate::outcome::{Audit, Outcome};
+use crate::outcome::{Audit, Code, Mode, Outcome, PolicyState, Problem, Status};
 use crate::resolver::Resolver;
 use cache::AddressCache;
+use policy::Policies;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What the audit does.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Options {
-    /// Look the exchanges' addresses up and check them (`--audit`).
-    pub resolve: bool,
+    /// Which checks run (`--audit`, `--checks`).
+    pub checks: Checks,
     /// Where mail must go (`--expect`).
     pub expect: Vec<Expectation>,
+    /// How MTA-STS policies are fetched.
+    pub https: Https,
+}
+
+/// How MTA-STS policies are fetched over HTTPS.
+#[derive(Clone, Debug)]
+pub struct Https {
+    /// Trust the CAs in this PEM file instead of the built-in roots.
+    pub ca_file: Option<PathBuf>,
+    /// Connections at once, apart from the DNS limiter.
+    pub concurrency: usize,
+    /// The most one fetch may take: connecting, TLS, the answer.
+    pub timeout: Duration,
+    /// The port (443; another only in tests).
+    pub port: u16,
+}
+
+impl Default for Https {
+    fn default() -> Self {
+        Https {
+            ca_file: None,
+            concurrency: 64,
+            timeout: Duration::from_secs(5),
+            port: 443,
+        }
+    }
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            checks: Checks::NONE,
+            expect: Vec::new(),
+            https: Https::default(),
+        }
+    }
 }
 
 impl Options {
     /// Whether there is anything to do.
     pub fn wanted(&self) -> bool {
-        self.resolve || !self.expect.is_empty()
+        self.checks.any() || !self.expect.is_empty()
+    }
+
+    /// The checks that run: those asked for, and those an expectation
+    /// needs.
+    fn effective(&self) -> Checks {
+        let mut c = self.checks;
+        if self.expect.iter().any(Expectation::needs_mta_sts) {
+            c.mta_sts = true;
+            c.fetch = true;
+        }
+        c
     }
 }
 
-/// Audits domains: looks their exchanges' addresses up (with `--audit`)
-/// and checks them against the expectations (`--expect`).
+/// Audits domains: looks their exchanges' addresses up, checks their
+/// policies, and checks them against the expectations.
 pub(crate) struct Auditor<R> {
+    checks: Checks,
+    fetch_concurrency: usize,
     cache: Option<AddressCache<R>>,
+    policies: Option<Policies<R>>,
     expect: Vec<Expectation>,
 }
 
 impl<R: Resolver> Auditor<R> {
     /// Every question through `resolver` and `limiter`.
-    pub(crate) fn new(resolver: Arc<R>, limiter: Arc<Limiter>, options: Options) -> Self {
-        Auditor {
-            cache: options
-                .resolve
-                .then(|| AddressCache::new(resolver, limiter, cache::CAPACITY)),
+    pub(crate) fn new(
+        resolver: Arc<R>,
+        limiter: Arc<Limiter>,
+        options: Options,
+    ) -> Result<Self, Error> {
+        let checks = options.effective();
+        let fetcher = if checks.mta_sts && checks.fetch {
+            let tls = crate::resolver::tls_config(options.https.ca_file.as_deref())?;
+            Some(fetch::Fetcher::new(
+                Arc::new(tls),
+                options.https.concurrency,
+                options.https.timeout,
+                options.https.port,
+            ))
+        } else {
+            None
+        };
+        Ok(Auditor {
+            checks,
+            fetch_concurrency: if fetcher.is_some() {
+                options.https.concurrency
+            } else {
+                0
+            },
+            cache: checks
+                .routing
+                .then(|| AddressCache::new(resolver.clone(), limiter.clone(), cache::CAPACITY)),
+            policies: (checks.mta_sts || checks.tls_rpt)
+                .then(|| Policies::new(resolver, limiter, fetcher)),
             expect: options.expect,
-        }
+        })
+    }
+
+    /// How many policy fetches may be under way at once (0: none).
+    pub(crate) fn fetch_concurrency(&self) -> usize {
+        self.fetch_concurrency
     }
 
     /// The report of one domain, given what its MX lookup came to.
     pub(crate) async fn audit(&self, domain: &DomainName, outcome: &Outcome) -> Audit {
-        let mut report = match &self.cache {
-            Some(cache) => {
-                let targets = problems::targets(domain, outcome);
-                let found =
-                    futures_util::future::join_all(targets.into_iter().map(|t| async move {
-                        let a = cache.addresses(&t).await;
-                        (t, a)
-                    }))
+        let hosts = problems::targets(domain, outcome);
+        // Policies are about where mail goes: not for a failed lookup, a
+        // name that does not exist, or a null MX.
+        let policy = matches!(outcome.status(), Status::Ok | Status::NoMx);
+        let routing = async {
+            match &self.cache {
+                Some(cache) => {
+                    let found = futures_util::future::join_all(
+                        hosts
+                            .iter()
+                            .map(|t| async move { (t.clone(), cache.addresses(t).await) }),
+                    )
                     .await;
-                problems::report(domain, outcome, &found)
+                    problems::report(domain, outcome, &found)
+                }
+                None => Audit::default(),
             }
-            None => Audit::default(),
         };
-        report
-            .problems
-            .extend(expect::check(&self.expect, domain, outcome));
+        let mta_sts = async {
+            let mut problems = Vec::new();
+            let found = match (&self.policies, self.checks.mta_sts && policy) {
+                (Some(p), true) => Some(p.mta_sts(domain, &hosts, &mut problems).await),
+                _ => None,
+            };
+            (found, problems)
+        };
+        let tls_rpt = async {
+            let mut problems = Vec::new();
+            let found = match (&self.policies, self.checks.tls_rpt && policy) {
+                (Some(p), true) => Some(p.tls_rpt(domain, &mut problems).await),
+                _ => None,
+            };
+            (found, problems)
+        };
+        let (mut report, (mta_sts, mta_problems), (tls_rpt, tls_problems)) =
+            futures_util::join!(routing, mta_sts, tls_rpt);
+        report.problems.extend(mta_problems);
+        report.problems.extend(tls_problems);
+        if let (Some(m), Some(t)) = (&mta_sts, &tls_rpt)
+            && m.mode == Some(Mode::Testing)
+            && t.state == PolicyState::None
+        {
+            report.problems.push(Problem {
+                code: Code::TlsRptMissing,
+                exchange: None,
+                message: crate::safe!("MTA-STS is in testing mode, but there is no TLS-RPT record: the failures it tests for are reported nowhere"),
+            });
+        }
+        report.problems.extend(expect::check(
+            &self.expect,
+            domain,
+            outcome,
+            mta_sts.as_ref(),
+        ));
+        report.mta_sts = mta_sts;
+        report.tls_rpt = tls_rpt;
         report
     }
 
     pub(crate) fn cache_stats(&self) -> Option<CacheStats> {
         self.cache.as_ref().map(AddressCache::stats)
+    }
+
+    pub(crate) fn fetch_stats(&self) -> Option<FetchStats> {
+        self.policies.as_ref().and_then(Policies::fetch_stats)
     }
 }

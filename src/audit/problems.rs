@@ -24,7 +24,7 @@ pub(crate) struct Addresses {
 }
 
 /// What the two lookups say about whether a host has an address.
-enum Reach<'a> {
+pub(super) enum Reach<'a> {
     /// At least one address.
     Some,
     /// Definitely none, and why.
@@ -61,7 +61,7 @@ impl Addresses {
         }
     }
 
-    fn reach(&self) -> Reach<'_> {
+    pub(super) fn reach(&self) -> Reach<'_> {
         if self
             .lookups()
             .iter()
@@ -213,6 +213,7 @@ pub(crate) fn report(
         exchanges,
         implicit,
         problems,
+        ..Audit::default()
     }
 }
 

@@ -58,7 +58,12 @@ pub(super) fn run(config: Config) -> Result<u8, Fatal> {
     }
 
     let held = Arc::new(AtomicUsize::new(0));
-    let style = output.style(config.audit.wanted(), config.baseline.is_some());
+    let checks = config.audit.checks;
+    let style = output.style(
+        config.audit.wanted(),
+        checks.mta_sts || checks.tls_rpt || config.audit.expect.iter().any(|e| e.needs_mta_sts()),
+        config.baseline.is_some(),
+    );
     let sink = report::sink(output.format, io::stdout(), style, held.clone());
     // Only the in-order formats hold results back.
     let held = if output.format.in_order() {
@@ -98,20 +103,21 @@ pub(super) fn run(config: Config) -> Result<u8, Fatal> {
             settings.timeout,
         ));
         let pipeline = Pipeline::new(resolver.clone(), limiter)
-            .audit(audit)
+            .audit(audit)?
             .backpressure(Backpressure {
                 held,
                 max: report::MAX_HELD,
             });
         let finish = pipeline.run(entry_rx, result_tx, interrupt_rx).await;
-        Ok::<_, Error>((finish, resolver.server_stats(), pipeline.cache_stats()))
+        let stats = (pipeline.cache_stats(), pipeline.fetch_stats());
+        Ok::<_, Error>((finish, resolver.server_stats(), stats))
     });
     // Answers still arriving for abandoned lookups are of no interest.
     runtime.shutdown_background();
     let written = writer
         .join()
         .unwrap_or_else(|_| Err(io::Error::other("the output thread failed")));
-    let (finish, servers, cache) = outcome?;
+    let (finish, servers, (cache, fetches)) = outcome?;
     ui.finish();
 
     let (counts, unseen, finish) = match written {
@@ -125,6 +131,9 @@ pub(super) fn run(config: Config) -> Result<u8, Fatal> {
     let mut notes = Vec::new();
     if let Some(c) = cache {
         notes.push(report::cache_summary(c));
+    }
+    if let Some(f) = fetches {
+        notes.push(report::fetch_summary(f));
     }
     if let Some(unseen) = unseen {
         notes.push(report::baseline_summary(&counts, Some(unseen)));
@@ -276,7 +285,7 @@ fn write_results(
         }
         for mut result in batch {
             if let Some(b) = &mut baseline {
-                result.changes = Some(b.changes(&result));
+                b.apply(&mut result);
             }
             counts.record(&result);
             if let Outcome::Invalid(reason) = &result.outcome {

@@ -38,7 +38,7 @@ pub(super) struct Cli {
     #[arg(long, value_name = "NAME", env = "MXLOOKUP_TLS_NAME")]
     pub tls_name: Option<String>,
 
-    /// Trust the CA certificates in this PEM file for DoT/DoH, instead of the built-in Mozilla roots
+    /// Trust the CA certificates in this PEM file for DoT/DoH and MTA-STS policies, instead of the built-in Mozilla roots
     #[arg(long, value_name = "PEM", env = "MXLOOKUP_CA_FILE")]
     pub ca_file: Option<std::path::PathBuf>,
 
@@ -81,11 +81,19 @@ pub(super) struct Cli {
     #[command(flatten)]
     pub output: OutputArgs,
 
-    /// Also look up every exchange's addresses (each once per run) and report what would stop mail: no_route, dangling_exchange, invalid_null_mx, unresolved_exchange (exit 1); implicit_mx, cname_target, ip_literal_target, special_address (warnings)
+    /// Also check what delivery would use and report what stops it or puts it at risk: every exchange's addresses (each once per run), MTA-STS (the policy fetched over HTTPS) and TLS-RPT; see --checks
     #[arg(long)]
     pub audit: bool,
 
-    /// Where mail must go: DOMAINS=EXCHANGES, `*` for any run of characters ('*.example.org=*.mail.example.net'); a domain with no matching exchange gets unexpected_exchange (exit 1); repeatable
+    /// The checks --audit runs, comma-separated: routing, mta-sts, tls-rpt; all (the default); dns (all but fetching MTA-STS policies). Implies --audit
+    #[arg(long, value_name = "LIST", value_parser = parse_checks, env = "MXLOOKUP_CHECKS")]
+    pub checks: Option<mxlookup::audit::Checks>,
+
+    /// MTA-STS policy fetches at once (HTTPS connections), apart from --concurrency
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000), env = "MXLOOKUP_HTTPS_CONCURRENCY")]
+    pub https_concurrency: u32,
+
+    /// Where mail must go: DOMAINS=EXCHANGES, `*` for any run of characters ('*.example.org=*.mail.example.net'), or DOMAINS=mta-sts:MODE for the MTA-STS mode they must publish; a domain that does not comply gets unexpected_exchange or unexpected_policy (exit 1); repeatable
     #[arg(long, value_name = "RULE")]
     pub expect: Vec<String>,
 
@@ -196,6 +204,11 @@ impl From<FormatArg> for Format {
             FormatArg::Csv => Format::Csv,
         }
     }
+}
+
+/// `--checks`: a list of check names.
+pub(crate) fn parse_checks(s: &str) -> Result<mxlookup::audit::Checks, String> {
+    mxlookup::audit::Checks::parse(s)
 }
 
 /// A nameserver as [`Nameserver`] reads it (plain, `tls://`, `https://`).

@@ -108,7 +108,20 @@ impl Config {
                 Some(Baseline::read(reader, &shown, reopen).map_err(Fatal::Baseline)?)
             }
         };
-        let warnings = encryption_warnings(&nameservers, &cli.tls_name, &cli.ca_file, tcp);
+        let fetching = cli.checks.unwrap_or(if cli.audit {
+            audit::Checks::ALL
+        } else {
+            audit::Checks::NONE
+        });
+        let fetching = fetching.mta_sts && fetching.fetch
+            || expect.iter().any(audit::Expectation::needs_mta_sts);
+        let https_ca_file = cli.ca_file.clone();
+        let warnings = encryption_warnings(
+            &nameservers,
+            &cli.tls_name,
+            &cli.ca_file.clone().filter(|_| !fetching),
+            tcp,
+        );
         if let Some(name) = &cli.tls_name
             && rustls::pki_types::ServerName::try_from(name.as_str()).is_err()
         {
@@ -135,11 +148,35 @@ impl Config {
             rate: cli.rate,
             output,
             audit: audit::Options {
-                resolve: cli.audit,
+                checks: match (cli.checks, cli.audit) {
+                    (Some(c), _) => c,
+                    (None, true) => audit::Checks::ALL,
+                    (None, false) => audit::Checks::NONE,
+                },
                 expect,
+                https: audit::Https {
+                    ca_file: https_ca_file,
+                    concurrency: cli.https_concurrency as usize,
+                    timeout: cli.timeout,
+                    port: mta_sts_port()?,
+                },
             },
             baseline,
         })
+    }
+}
+
+/// The port MTA-STS policies are fetched from: 443, or for tests
+/// `MXLOOKUP_MTA_STS_PORT` (a test's own HTTPS server on a port it owns).
+fn mta_sts_port() -> Result<u16, Fatal> {
+    match std::env::var("MXLOOKUP_MTA_STS_PORT") {
+        Err(_) => Ok(443),
+        Ok(p) => p.parse().ok().filter(|&p| p > 0).ok_or_else(|| {
+            Fatal::Usage(format!(
+                "MXLOOKUP_MTA_STS_PORT '{}' is not a port",
+                escape_text(&p)
+            ))
+        }),
     }
 }
 
@@ -160,7 +197,12 @@ fn encryption_warnings(
         ] {
             if given {
                 warnings.push(format!(
-                    "warning: {flag} has no effect: no nameserver is tls:// or https://"
+                    "warning: {flag} has no effect: no nameserver is tls:// or https://{}",
+                    if flag == "--ca-file" {
+                        ", and no MTA-STS policy is fetched"
+                    } else {
+                        ""
+                    }
                 ));
             }
         }
@@ -222,12 +264,18 @@ impl Output {
     }
 
     /// The sinks' style.
-    pub(super) fn style(&self, audit: bool, changes: bool) -> mxlookup::report::Style {
+    pub(super) fn style(
+        &self,
+        audit: bool,
+        policies: bool,
+        changes: bool,
+    ) -> mxlookup::report::Style {
         mxlookup::report::Style {
             color: self.color,
             flush_lines: self.flush_lines,
             width: self.width,
             audit,
+            policies,
             changes,
         }
     }

@@ -51,7 +51,7 @@ pub(super) fn run(files: &[PathBuf], output: &Output) -> Result<u8, Fatal> {
     let mut ranks: HashMap<Place, u32> = HashMap::new();
     ranks.insert(Place::Argument, 0);
     let mut order: Vec<(u32, u64, u64, u32, u32)> = Vec::new();
-    let (mut audit, mut changes) = (false, false);
+    let (mut audit, mut policies, mut changes) = (false, false, false);
     for (f, (name, records)) in loaded.iter().enumerate() {
         for (i, (r, line)) in records.iter().enumerate() {
             let origin = origin_of(&r, name, line);
@@ -60,6 +60,7 @@ pub(super) fn run(files: &[PathBuf], output: &Output) -> Result<u8, Fatal> {
             let domain = mxlookup::input::fnv1a64(r.domain.as_bytes());
             order.push((rank, origin.line, domain, f as u32, i as u32));
             audit |= r.problems.is_some();
+            policies |= r.mta_sts.is_some() || r.tls_rpt.is_some();
             changes |= r.changes.is_some();
         }
     }
@@ -87,7 +88,7 @@ pub(super) fn run(files: &[PathBuf], output: &Output) -> Result<u8, Fatal> {
     let conflicts = merged.conflicts.len();
     let order = merged.order;
 
-    let style = output.style(audit, changes);
+    let style = output.style(audit, policies, changes);
     let mut sink = report::sink(
         output.format,
         io::stdout(),

@@ -1,7 +1,7 @@
 //! What the audit found for one domain: the addresses delivery would use,
 //! which of their lookups failed, and the problems.
 
-use super::Problem;
+use super::{MtaSts, Problem, TlsRpt};
 use crate::name::DomainName;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -17,6 +17,10 @@ pub struct Audit {
     /// With no MX records: the domain's own addresses (implicit MX,
     /// RFC 5321 §5.1).
     pub implicit: Option<Target>,
+    /// MTA-STS, when checked.
+    pub mta_sts: Option<MtaSts>,
+    /// TLS-RPT, when checked.
+    pub tls_rpt: Option<TlsRpt>,
     /// What is wrong, or could not be checked, each with a code.
     pub problems: Vec<Problem>,
 }

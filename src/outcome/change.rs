@@ -54,6 +54,14 @@ pub enum Change {
         /// Addresses it had and has not now.
         removed: Vec<IpAddr>,
     },
+    /// The MTA-STS policy changed (its state, mode, max_age, `mx`
+    /// patterns or id), as `mode; max_age; mx; id` or the state.
+    MtaSts {
+        /// The baseline's policy.
+        from: SafeText,
+        /// This run's.
+        to: SafeText,
+    },
     /// Could not be compared: a lookup failed in this run, in the baseline,
     /// or both. Unknown, not a change.
     Unchecked {
@@ -77,6 +85,8 @@ pub enum Compared {
     Mx,
     /// Addresses (an address lookup failed).
     Addresses,
+    /// The MTA-STS policy (its lookup or fetch failed).
+    MtaSts,
 }
 
 /// Which run a failed lookup belongs to.

@@ -16,6 +16,7 @@
 mod audit;
 mod change;
 mod entry;
+mod policy;
 mod problem;
 mod settled;
 mod status;
@@ -23,6 +24,7 @@ mod status;
 pub use audit::{Audit, Exchange, Family, Target};
 pub use change::{Change, Compared, Side};
 pub use entry::{Entry, Origin, Place};
+pub use policy::{Mode, MtaSts, PolicyState, TlsRpt};
 pub use problem::{Code, Problem, Severity};
 pub use settled::Settled;
 pub use status::Status;

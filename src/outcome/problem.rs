@@ -73,25 +73,67 @@ pub enum Code {
     InconsistentAnswers,
     /// No exchange matches an `--expect` rule.
     UnexpectedExchange,
+    /// The MTA-STS mode is not the one an `--expect` rule requires.
+    UnexpectedPolicy,
     /// An `--expect` rule could not be checked: the MX lookup failed.
     ExpectationUnchecked,
+    /// An exchange matches no `mx` pattern of an `enforce` MTA-STS policy:
+    /// senders that follow MTA-STS refuse it.
+    MtaStsMxUncovered,
+    /// An `enforce` MTA-STS policy covers none of the exchanges: mail
+    /// fails for senders that follow MTA-STS.
+    MtaStsNoCoveredMx,
+    /// An exchange matches no pattern of a `testing` policy.
+    MtaStsTestingUncovered,
+    /// The MTA-STS record or policy is malformed or ambiguous: senders
+    /// treat the domain as having none.
+    MtaStsInvalid,
+    /// A record, but no policy to be had (no host, TLS, HTTP status, media
+    /// type, size, redirect).
+    MtaStsUnreachable,
+    /// The policy's max_age is under a day.
+    MtaStsShortMaxAge,
+    /// The policy changed since the baseline but its id did not: senders
+    /// keep the old one.
+    MtaStsIdUnchanged,
+    /// MTA-STS could not be checked (a lookup failed, the fetch timed out).
+    MtaStsUnknown,
+    /// The TLS-RPT record is malformed, or there are several.
+    TlsRptInvalid,
+    /// MTA-STS in `testing` mode, or DANE, and no TLS-RPT: failures go
+    /// unseen.
+    TlsRptMissing,
+    /// TLS-RPT could not be checked (the lookup failed).
+    TlsRptUnknown,
 }
 
 impl Code {
     /// Every code: errors, then warnings, then unknowns.
-    pub const ALL: [Code; 12] = [
+    pub const ALL: [Code; 24] = [
         Code::NoRoute,
         Code::DanglingExchange,
         Code::InvalidNullMx,
         Code::UnexpectedExchange,
+        Code::UnexpectedPolicy,
+        Code::MtaStsMxUncovered,
+        Code::MtaStsNoCoveredMx,
         Code::CnameTarget,
         Code::IpLiteralTarget,
         Code::SpecialAddress,
         Code::ImplicitMx,
         Code::UnresolvedFamily,
         Code::InconsistentAnswers,
+        Code::MtaStsTestingUncovered,
+        Code::MtaStsInvalid,
+        Code::MtaStsUnreachable,
+        Code::MtaStsShortMaxAge,
+        Code::MtaStsIdUnchanged,
+        Code::TlsRptInvalid,
+        Code::TlsRptMissing,
         Code::UnresolvedExchange,
         Code::ExpectationUnchecked,
+        Code::MtaStsUnknown,
+        Code::TlsRptUnknown,
     ];
 
     /// How bad it is.
@@ -100,14 +142,27 @@ impl Code {
             Code::NoRoute
             | Code::DanglingExchange
             | Code::InvalidNullMx
-            | Code::UnexpectedExchange => Severity::Error,
+            | Code::UnexpectedExchange
+            | Code::UnexpectedPolicy
+            | Code::MtaStsMxUncovered
+            | Code::MtaStsNoCoveredMx => Severity::Error,
             Code::ImplicitMx
             | Code::CnameTarget
             | Code::IpLiteralTarget
             | Code::SpecialAddress
             | Code::UnresolvedFamily
-            | Code::InconsistentAnswers => Severity::Warning,
-            Code::UnresolvedExchange | Code::ExpectationUnchecked => Severity::Unknown,
+            | Code::InconsistentAnswers
+            | Code::MtaStsTestingUncovered
+            | Code::MtaStsInvalid
+            | Code::MtaStsUnreachable
+            | Code::MtaStsShortMaxAge
+            | Code::MtaStsIdUnchanged
+            | Code::TlsRptInvalid
+            | Code::TlsRptMissing => Severity::Warning,
+            Code::UnresolvedExchange
+            | Code::ExpectationUnchecked
+            | Code::MtaStsUnknown
+            | Code::TlsRptUnknown => Severity::Unknown,
         }
     }
 
@@ -130,7 +185,19 @@ impl Code {
             Code::UnresolvedFamily => "unresolved_family",
             Code::InconsistentAnswers => "inconsistent_answers",
             Code::UnexpectedExchange => "unexpected_exchange",
+            Code::UnexpectedPolicy => "unexpected_policy",
             Code::ExpectationUnchecked => "expectation_unchecked",
+            Code::MtaStsMxUncovered => "mta_sts_mx_uncovered",
+            Code::MtaStsNoCoveredMx => "mta_sts_no_covered_mx",
+            Code::MtaStsTestingUncovered => "mta_sts_testing_uncovered",
+            Code::MtaStsInvalid => "mta_sts_invalid",
+            Code::MtaStsUnreachable => "mta_sts_unreachable",
+            Code::MtaStsShortMaxAge => "mta_sts_short_max_age",
+            Code::MtaStsIdUnchanged => "mta_sts_id_unchanged",
+            Code::MtaStsUnknown => "mta_sts_unknown",
+            Code::TlsRptInvalid => "tls_rpt_invalid",
+            Code::TlsRptMissing => "tls_rpt_missing",
+            Code::TlsRptUnknown => "tls_rpt_unknown",
         }
     }
 

@@ -9,7 +9,7 @@
 //! such cells change; a program reading the file sees the apostrophe.
 
 use super::{Sink, Style};
-use crate::outcome::Settled;
+use crate::outcome::{PolicyState, Settled};
 use std::borrow::Cow;
 use std::io::{self, Write};
 
@@ -18,6 +18,7 @@ pub struct CsvSink<W: Write> {
     out: csv::Writer<W>,
     flush_lines: bool,
     audit: bool,
+    policies: bool,
     changes: bool,
 }
 
@@ -38,6 +39,9 @@ impl<W: Write> CsvSink<W> {
         if style.audit {
             header.extend(["addresses", "problems"]);
         }
+        if style.policies {
+            header.extend(["mta_sts", "tls_rpt"]);
+        }
         if style.changes {
             header.push("changes");
         }
@@ -48,6 +52,7 @@ impl<W: Write> CsvSink<W> {
             out,
             flush_lines: style.flush_lines,
             audit: style.audit,
+            policies: style.policies,
             changes: style.changes,
         }
     }
@@ -91,6 +96,16 @@ impl<W: Write + Send> Sink for CsvSink<W> {
             .as_ref()
             .map(|c| serde_json::to_string(c).unwrap_or_default())
             .unwrap_or_default();
+        let mta_sts = audit
+            .and_then(|a| a.mta_sts.as_ref())
+            .map(|m| match (m.state, m.mode) {
+                (PolicyState::Ok, Some(mode)) => mode.as_str().to_string(),
+                (state, _) => state.as_str().to_string(),
+            })
+            .unwrap_or_default();
+        let tls_rpt = audit
+            .and_then(|a| a.tls_rpt.as_ref())
+            .map_or("", |t| t.state.as_str());
         let mut row = |pref: &str, exchange: &str, addresses: String| -> io::Result<()> {
             let mut cells: Vec<Cow<'_, str>> = vec![
                 domain.clone(),
@@ -103,6 +118,10 @@ impl<W: Write + Send> Sink for CsvSink<W> {
             if self.audit {
                 cells.push(Cow::Owned(addresses));
                 cells.push(Cow::Borrowed(&problems));
+            }
+            if self.policies {
+                cells.push(Cow::Borrowed(&mta_sts));
+                cells.push(Cow::Borrowed(tls_rpt));
             }
             if self.changes {
                 cells.push(Cow::Borrowed(&changes));

@@ -55,6 +55,8 @@ pub struct Style {
     pub width: Option<usize>,
     /// Show the audit's addresses and problems.
     pub audit: bool,
+    /// Show the policies (MTA-STS, TLS-RPT).
+    pub policies: bool,
     /// Show the changes since a baseline.
     pub changes: bool,
 }
@@ -231,6 +233,119 @@ pub fn cache_summary(c: crate::audit::CacheStats) -> String {
         c.asked,
         if c.asked == 1 { "" } else { "s" },
         c.looked_up
+    )
+}
+
+/// A domain's policies in one line, for people: `MTA-STS enforce (max_age
+/// 604800 s; mx a.example, *.b.example) · TLS-RPT mailto:x@example`.
+pub fn policy_line(a: &crate::outcome::Audit) -> Option<String> {
+    use crate::outcome::PolicyState;
+    let mut parts = Vec::new();
+    if let Some(m) = &a.mta_sts {
+        parts.push(match (m.state, m.mode) {
+            (PolicyState::Ok, Some(mode)) => {
+                let mx: Vec<&str> = m.mx.iter().map(|p| p.as_str()).collect();
+                format!(
+                    "MTA-STS {} (max_age {} s; mx {})",
+                    mode.as_str(),
+                    m.max_age.unwrap_or(0),
+                    if mx.is_empty() {
+                        "none".into()
+                    } else {
+                        mx.join(", ")
+                    }
+                )
+            }
+            (PolicyState::Ok, None) => "MTA-STS published (the policy was not fetched)".into(),
+            (state, _) => format!("MTA-STS {}", state.as_str()),
+        });
+    }
+    if let Some(t) = &a.tls_rpt {
+        parts.push(match t.state {
+            PolicyState::Ok => {
+                let rua: Vec<&str> = t.rua.iter().map(|u| u.as_str()).collect();
+                format!("TLS-RPT {}", rua.join(", "))
+            }
+            state => format!("TLS-RPT {}", state.as_str()),
+        });
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
+/// A change since the baseline as a sentence: `exchange mx2.example.net
+/// added (preference 20)`, `preference of mx1.example.net 10 → 20`.
+pub fn change_sentence(c: &Change) -> String {
+    let list = |a: &[std::net::IpAddr]| {
+        a.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match c {
+        Change::New => "new since the baseline".into(),
+        Change::Status { from, to } => format!("status {from} → {to}"),
+        Change::ExchangeAdded {
+            exchange,
+            preference,
+        } => {
+            format!("exchange {exchange} added (preference {preference})")
+        }
+        Change::ExchangeRemoved {
+            exchange,
+            preference,
+        } => {
+            format!("exchange {exchange} removed (was preference {preference})")
+        }
+        Change::Preference { exchange, from, to } => {
+            format!("preference of {exchange} {from} → {to}")
+        }
+        Change::Addresses {
+            exchange,
+            added,
+            removed,
+        } => {
+            let whose = exchange
+                .as_ref()
+                .map_or("the domain's own".to_string(), |e| format!("{e}'s"));
+            let mut parts = Vec::new();
+            if !added.is_empty() {
+                parts.push(format!("{} added", list(added)));
+            }
+            if !removed.is_empty() {
+                parts.push(format!("{} removed", list(removed)));
+            }
+            format!("{whose} addresses: {}", parts.join("; "))
+        }
+        Change::MtaSts { from, to } => format!("MTA-STS policy {from} → {to}"),
+        Change::Unchecked {
+            what,
+            exchange,
+            side,
+            reason,
+        } => {
+            let what = match (what, exchange) {
+                (crate::outcome::Compared::Mx, _) => "the MX records".to_string(),
+                (crate::outcome::Compared::Addresses, Some(e)) => format!("{e}'s addresses"),
+                (crate::outcome::Compared::Addresses, None) => {
+                    "the domain's own addresses".to_string()
+                }
+                (crate::outcome::Compared::MtaSts, _) => "the MTA-STS policy".to_string(),
+            };
+            let when = match side {
+                crate::outcome::Side::Now => "this run",
+                crate::outcome::Side::Baseline => "the baseline",
+                crate::outcome::Side::Both => "both runs",
+            };
+            format!("{what} could not be compared: a lookup failed in {when} ({reason})")
+        }
+    }
+}
+
+/// The policy fetches' line of the summary.
+pub fn fetch_summary(f: crate::audit::FetchStats) -> String {
+    format!(
+        "MTA-STS policies: {} fetched of {} asked for",
+        f.fetched, f.asked
     )
 }
 

@@ -36,6 +36,14 @@ fn paint(status: Status, color: bool) -> String {
     format!("{c}{status}{RESET}")
 }
 
+/// A line under a domain: its policies (`·`), a problem (`!`), or a change
+/// since the baseline (`~`).
+struct Remark {
+    mark: &'static str,
+    code: Box<str>,
+    message: Box<str>,
+}
+
 /// (preference, exchange, addresses)
 type ShownMx = (u16, Box<str>, Box<str>);
 
@@ -51,7 +59,7 @@ pub struct Shown {
     /// The implicit MX's addresses (`--audit`, no MX).
     implicit: Option<Box<str>>,
     /// (code, message) per problem, then ("changed", what) per change.
-    remarks: Box<[(Box<str>, Box<str>)]>,
+    remarks: Box<[Remark]>,
 }
 
 impl Shown {
@@ -87,19 +95,27 @@ impl Shown {
                 (p, Box::from(e.as_str()), a)
             })
             .collect();
-        let mut remarks: Vec<(Box<str>, Box<str>)> = audit
-            .map(|a| {
-                a.problems
-                    .iter()
-                    .map(|p| (p.code.as_str().into(), p.message.as_str().into()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut remarks: Vec<Remark> = Vec::new();
+        if let Some(line) = audit.and_then(super::policy_line) {
+            remarks.push(Remark {
+                mark: "·",
+                code: "policy".into(),
+                message: line.into(),
+            });
+        }
+        for p in audit.iter().flat_map(|a| a.problems.iter()) {
+            remarks.push(Remark {
+                mark: "!",
+                code: p.code.as_str().into(),
+                message: p.message.as_str().into(),
+            });
+        }
         for c in r.changes.iter().flatten() {
-            remarks.push((
-                "changed".into(),
-                serde_json::to_string(c).unwrap_or_default().into(),
-            ));
+            remarks.push(Remark {
+                mark: "~",
+                code: "changed".into(),
+                message: super::change_sentence(c).into(),
+            });
         }
         Shown {
             domain: r.entry.display_name().into(),
@@ -277,12 +293,17 @@ pub(super) fn render_table(results: &[Shown], style: &Style) -> String {
         }
         // With the audit, the code under the exchanges and the message in
         // the last column, so that messages never widen the exchanges.
-        for (code, message) in r.remarks.iter() {
+        for Remark {
+            mark,
+            code,
+            message,
+        } in r.remarks.iter()
+        {
             let row = if audit {
                 vec![
                     String::new(),
                     String::new(),
-                    "!".into(),
+                    mark.to_string(),
                     code.to_string(),
                     message.to_string(),
                 ]
@@ -290,7 +311,7 @@ pub(super) fn render_table(results: &[Shown], style: &Style) -> String {
                 vec![
                     String::new(),
                     String::new(),
-                    "!".into(),
+                    mark.to_string(),
                     format!("{code}: {message}"),
                 ]
             };
@@ -311,7 +332,7 @@ pub(super) fn render_table(results: &[Shown], style: &Style) -> String {
         let flexible: &[usize] = if audit { &[0, 3, 4] } else { &[0, 3] };
         fit(&mut widths, flexible, total, 16);
         for row in &mut rows {
-            let remark = row[2] == "!";
+            let remark = matches!(row[2].as_str(), "!" | "·" | "~");
             for &c in flexible {
                 if visible_width(&row[c]) > widths[c] {
                     row[c] = if remark && c + 1 == row.len() {
@@ -401,8 +422,13 @@ fn write_plain<W: Write>(out: &mut W, page: &[Shown], style: &Style) -> io::Resu
                 writeln!(out, "{domain:<width$}  {e}")?;
             }
         }
-        for (code, message) in r.remarks.iter() {
-            writeln!(out, "{domain:<width$}  ! {code}: {message}")?;
+        for Remark {
+            mark,
+            code,
+            message,
+        } in r.remarks.iter()
+        {
+            writeln!(out, "{domain:<width$}  {mark} {code}: {message}")?;
         }
     }
     Ok(())
@@ -503,6 +529,8 @@ mod tests {
                 },
             }],
             implicit: None,
+            mta_sts: None,
+            tls_rpt: None,
             problems: vec![Problem {
                 code: Code::CnameTarget,
                 exchange: Some(crate::testing::name("mx.example")),

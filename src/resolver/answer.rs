@@ -24,6 +24,20 @@ pub enum Rdata {
     Aaaa(Ipv6Addr),
     /// A CNAME's target.
     Cname(DomainName),
+    /// A TXT record's strings, joined, as bytes (not necessarily text).
+    Txt(Box<[u8]>),
+    /// A DANE certificate association (RFC 6698): certificate usage,
+    /// selector, matching type, and the association data.
+    Tlsa {
+        /// 0 PKIX-TA, 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE.
+        usage: u8,
+        /// 0 the whole certificate, 1 its public key.
+        selector: u8,
+        /// 0 the data itself, 1 SHA-256, 2 SHA-512.
+        matching: u8,
+        /// The certificate, key or digest.
+        data: Box<[u8]>,
+    },
 }
 
 impl Rdata {

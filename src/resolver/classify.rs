@@ -289,7 +289,8 @@ fn answer(msg: &Message<'_>, qname: &[u8], qtype: RecordType) -> Verdict {
         if !owned {
             continue;
         }
-        if !msg.has_data(&rr) {
+        // A TXT record of no strings has no data; any other record must.
+        if !msg.has_data(&rr) && qtype != RecordType::TXT {
             return empty_record(qtype);
         }
         lower(&mut ttl, rr.ttl);
@@ -300,6 +301,16 @@ fn answer(msg: &Message<'_>, qname: &[u8], qtype: RecordType) -> Verdict {
             },
             RecordType::A => Rdata::A(msg.ipv4(&rr)),
             RecordType::AAAA => Rdata::Aaaa(msg.ipv6(&rr)),
+            RecordType::TXT => Rdata::Txt(msg.txt(&rr)),
+            RecordType::TLSA => {
+                let (usage, selector, matching, data) = msg.tlsa(&rr);
+                Rdata::Tlsa {
+                    usage,
+                    selector,
+                    matching,
+                    data,
+                }
+            }
             _ => Rdata::Cname(msg.target_name(&rr)),
         });
     }

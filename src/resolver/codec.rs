@@ -45,6 +45,8 @@ impl RecordType {
     pub const DNAME: RecordType = RecordType(39);
     /// The EDNS pseudo-record (RFC 6891).
     pub const OPT: RecordType = RecordType(41);
+    /// Text strings (MTA-STS, TLS-RPT).
+    pub const TXT: RecordType = RecordType(16);
     /// A DANE certificate association (RFC 6698).
     pub const TLSA: RecordType = RecordType(52);
 
@@ -60,6 +62,7 @@ impl RecordType {
             RecordType::DNAME => "DNAME",
             RecordType::OPT => "OPT",
             RecordType::TLSA => "TLSA",
+            RecordType::TXT => "TXT",
             _ => return None,
         })
     }
@@ -627,6 +630,19 @@ fn check_rdata(msg: &[u8], rtype: RecordType, start: usize, end: usize) -> Resul
         RecordType::MX if len < 3 => Err(Malformed("an MX record's data is too short")),
         RecordType::MX => name_at(2),
         RecordType::CNAME | RecordType::DNAME | RecordType::NS => name_at(0),
+        RecordType::TXT => {
+            // Character-strings, each a length and that many bytes, that
+            // fill the data exactly.
+            let mut at = start;
+            while at < end {
+                at += 1 + usize::from(msg[at]);
+            }
+            if at != end {
+                return Err(Malformed("a TXT record's strings do not fill its data"));
+            }
+            Ok(())
+        }
+        RecordType::TLSA if len < 3 => Err(Malformed("a TLSA record's data is too short")),
         RecordType::SOA => {
             let mut at = skip_name(&msg[..end], start)?;
             at = skip_name(&msg[..end], at)?;
@@ -728,6 +744,28 @@ impl<'a> Message<'a> {
     pub(crate) fn preference(&self, rr: &Rr) -> u16 {
         let b = &self.bytes[rr.rdata.0..];
         u16::from_be_bytes([b[0], b[1]])
+    }
+
+    /// A TXT record's strings, joined (RFC 8461 §3.1, RFC 8460 §3).
+    pub(crate) fn txt(&self, rr: &Rr) -> Box<[u8]> {
+        let data = &self.bytes[rr.rdata.0..rr.rdata.1];
+        let mut out = Vec::with_capacity(data.len());
+        let mut at = 0;
+        while let Some(&len) = data.get(at) {
+            let s = data.get(at + 1..at + 1 + usize::from(len)).unwrap_or(&[]);
+            out.extend_from_slice(s);
+            at += 1 + usize::from(len);
+        }
+        out.into_boxed_slice()
+    }
+
+    /// A TLSA record's fields (checked to be at least 3 bytes).
+    pub(crate) fn tlsa(&self, rr: &Rr) -> (u8, u8, u8, Box<[u8]>) {
+        let d = &self.bytes[rr.rdata.0..rr.rdata.1];
+        match d {
+            [u, s, m, rest @ ..] => (*u, *s, *m, rest.into()),
+            _ => (0, 0, 0, Box::default()),
+        }
     }
 
     pub(crate) fn ipv4(&self, rr: &Rr) -> Ipv4Addr {

@@ -41,6 +41,7 @@ pub use codec::RecordType;
 pub use hickory::HickoryResolver;
 pub use nameserver::Nameserver;
 pub use server::Stats as ServerStats;
+pub(crate) use tls::client_config as tls_config;
 pub use wire::WireResolver;
 
 use crate::error::Error;

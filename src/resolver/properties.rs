@@ -6,7 +6,7 @@ use super::classify::{Step, Verdict, classify};
 use super::codec::{self, RecordType};
 use crate::name::DomainName;
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
-use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, NS, SOA, TXT};
+use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, NS, SOA, TLSA, TXT};
 use hickory_proto::rr::{Name, RData, Record, RecordType as HType};
 use hickory_proto::serialize::binary::BinEncodable;
 use proptest::prelude::*;
@@ -43,6 +43,8 @@ fn qtype() -> impl Strategy<Value = RecordType> {
         1 => Just(RecordType::A),
         1 => Just(RecordType::AAAA),
         1 => Just(RecordType::CNAME),
+        1 => Just(RecordType::TXT),
+        1 => Just(RecordType::TLSA),
     ]
 }
 
@@ -100,6 +102,21 @@ fn record(qtype: RecordType) -> impl Strategy<Value = Record> {
             .prop_map(|b| RData::AAAA(AAAA::from(std::net::Ipv6Addr::from(b))))
             .boxed(),
         RecordType::CNAME => pool_name().prop_map(|n| RData::CNAME(CNAME(n))).boxed(),
+        RecordType::TXT => {
+            proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 0..4)
+                .prop_map(|strings| {
+                    RData::TXT(TXT::from_bytes(strings.iter().map(Vec::as_slice).collect()))
+                })
+                .boxed()
+        }
+        RecordType::TLSA => (
+            any::<u8>(),
+            any::<u8>(),
+            any::<u8>(),
+            proptest::collection::vec(any::<u8>(), 0..70),
+        )
+            .prop_map(|(u, s, m, d)| RData::TLSA(TLSA::new(u.into(), s.into(), m.into(), d)))
+            .boxed(),
         _ => (prop_oneof![3 => 0u16..30, 1 => any::<u16>()], pool_name())
             .prop_map(|(p, n)| RData::MX(MX::new(p, n)))
             .boxed(),

@@ -20,7 +20,9 @@
 use super::read::{Records, lines};
 use super::record::Record;
 use crate::name::DomainName;
-use crate::outcome::{Change, Compared, Family, Settled, Side, Status, Target};
+use crate::outcome::{
+    Change, Compared, Family, MtaSts, PolicyState, Settled, Side, Status, Target,
+};
 use crate::text::{SafeText, escape_text};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, Read};
@@ -43,6 +45,7 @@ struct Before {
     /// Per exchange, when the baseline was audited.
     addresses: Option<Box<[(Id, Target)]>>,
     implicit: Option<Target>,
+    mta_sts: Option<Box<MtaSts>>,
     seen: bool,
 }
 
@@ -183,6 +186,7 @@ impl Baseline {
                     addresses,
                     unresolved: r.unresolved.clone(),
                 }),
+                mta_sts: r.mta_sts.map(Box::new),
                 seen: false,
             },
         );
@@ -197,6 +201,29 @@ impl Baseline {
     /// Whether it has none.
     pub fn is_empty(&self) -> bool {
         self.domains.is_empty()
+    }
+
+    /// Compare `r` with the baseline: set its changes, and add the
+    /// problems only a comparison can find (an MTA-STS policy that changed
+    /// without a new id).
+    pub fn apply(&mut self, r: &mut Settled) {
+        let changes = self.changes(r);
+        let id_unchanged = self
+            .domains
+            .get(r.entry.display_name())
+            .and_then(|b| b.mta_sts.as_deref())
+            .zip(r.audit.as_deref().and_then(|a| a.mta_sts.as_ref()))
+            .is_some_and(|(then, now)| same_id_new_policy(then, now));
+        if let (true, Some(audit)) = (id_unchanged, r.audit.as_deref_mut()) {
+            audit.problems.push(crate::outcome::Problem {
+                code: crate::outcome::Code::MtaStsIdUnchanged,
+                exchange: None,
+                message: SafeText::from_static(
+                    "the MTA-STS policy changed since the baseline but its id did not: senders that cached the old policy keep it until max_age runs out",
+                ),
+            });
+        }
+        r.changes = Some(changes);
     }
 
     /// What changed for this result since the baseline.
@@ -263,6 +290,12 @@ impl Baseline {
         ) {
             address_changes(&mut changes, None, was, now);
         }
+        if let (Some(now), Some(was)) = (
+            r.audit.as_deref().and_then(|a| a.mta_sts.as_ref()),
+            before.mta_sts.as_deref(),
+        ) {
+            changes.extend(policy_change(was, now));
+        }
         changes
     }
 
@@ -307,6 +340,66 @@ fn mx_changes(was: &[(u16, &DomainName)], now: &[(u16, &DomainName)]) -> Vec<Cha
         }
     }
     changes
+}
+
+/// What changed in the MTA-STS policy: unchecked when either side could
+/// not check it.
+fn policy_change(was: &MtaSts, now: &MtaSts) -> Option<Change> {
+    let side = match (
+        was.state == PolicyState::Unknown,
+        now.state == PolicyState::Unknown,
+    ) {
+        (true, true) => Some(Side::Both),
+        (false, true) => Some(Side::Now),
+        (true, false) => Some(Side::Baseline),
+        (false, false) => None,
+    };
+    if let Some(side) = side {
+        let reason = [now, was]
+            .iter()
+            .find(|m| m.state == PolicyState::Unknown)
+            .and_then(|m| m.error.clone())
+            .unwrap_or_default();
+        return Some(Change::Unchecked {
+            what: Compared::MtaSts,
+            exchange: None,
+            side,
+            reason,
+        });
+    }
+    let (from, to) = (policy_summary(was), policy_summary(now));
+    (from != to).then_some(Change::MtaSts { from, to })
+}
+
+/// A policy as `mode; max_age N; mx a, b; id X`, or its state.
+fn policy_summary(m: &MtaSts) -> SafeText {
+    match (m.state, m.mode) {
+        (PolicyState::Ok, Some(mode)) => {
+            let mut mx: Vec<&str> = m.mx.iter().map(|p| p.as_str()).collect();
+            mx.sort_unstable();
+            crate::safe!(
+                "{}; max_age {}; mx {}; id {}",
+                mode.as_str(),
+                m.max_age.unwrap_or(0),
+                mx.join(", "),
+                m.id.as_deref().unwrap_or("-")
+            )
+        }
+        (state, _) => crate::safe!("{}; id {}", state.as_str(), m.id.as_deref().unwrap_or("-")),
+    }
+}
+
+/// Both policies were fetched, they differ, and the id is the same.
+fn same_id_new_policy(was: &MtaSts, now: &MtaSts) -> bool {
+    let fetched = |m: &MtaSts| m.state == PolicyState::Ok && m.mode.is_some();
+    let mut a: Vec<&str> = was.mx.iter().map(|p| p.as_str()).collect();
+    let mut b: Vec<&str> = now.mx.iter().map(|p| p.as_str()).collect();
+    a.sort_unstable();
+    b.sort_unstable();
+    fetched(was)
+        && fetched(now)
+        && was.id == now.id
+        && (was.mode != now.mode || was.max_age != now.max_age || a != b)
 }
 
 /// An exchange as a saved run writes it (`.` for the root).
@@ -546,6 +639,7 @@ mod tests {
             }],
             implicit: None,
             problems: Vec::new(),
+            ..Audit::default()
         }));
         let changes = b.changes(&now);
         assert_eq!(changes.len(), 2, "{changes:?}");

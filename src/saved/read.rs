@@ -262,6 +262,8 @@ pub fn settled(r: &Record<'_>, seq: u64, fallback: Origin) -> Result<Settled, St
                 addresses,
                 unresolved: r.unresolved.clone(),
             }),
+            mta_sts: r.mta_sts.clone(),
+            tls_rpt: r.tls_rpt.clone(),
             problems: problems.clone(),
         })
     });

@@ -9,7 +9,7 @@
 //! entry, and `unresolved` (the address families whose lookup failed) at
 //! the top and in each `mx` entry; with `--baseline`: `changes`.
 
-use crate::outcome::{Change, Family, Origin, Problem, Settled, Status};
+use crate::outcome::{Change, Family, MtaSts, Origin, Problem, Settled, Status, TlsRpt};
 use crate::resolver::Phase;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::borrow::Cow;
@@ -57,6 +57,12 @@ pub struct Record<'a> {
     /// `--audit`, no MX: the families whose address lookup failed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unresolved: Vec<Family>,
+    /// `--audit`: MTA-STS, when checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mta_sts: Option<MtaSts>,
+    /// `--audit`: TLS-RPT, when checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_rpt: Option<TlsRpt>,
     /// `--audit`: the problems found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problems: Option<Vec<Problem>>,
@@ -232,6 +238,8 @@ impl<'a> Record<'a> {
                 .and_then(|a| a.implicit.as_ref())
                 .map(|t| t.unresolved.clone())
                 .unwrap_or_default(),
+            mta_sts: audit.and_then(|a| a.mta_sts.clone()),
+            tls_rpt: audit.and_then(|a| a.tls_rpt.clone()),
             problems: audit.map(|a| a.problems.clone()),
             changes: r.changes.clone(),
         }

@@ -306,20 +306,37 @@ async fn serve_udp(
         let sock = sock.clone();
         let stats = stats.clone();
         tokio::spawn(async move {
-            send_udp(&sock, peer, reply).await;
-            stats.end(&name);
+            // The query is done when its answer goes out: count it out
+            // first, so that a client that asks again the moment the
+            // answer arrives is never seen as one more in flight.
+            let mut done = Some(|| stats.end(&name));
+            send_udp(&sock, peer, reply, &mut done).await;
+            if let Some(d) = done.take() {
+                d();
+            }
         });
     }
 }
 
-async fn send_udp(sock: &UdpSocket, peer: SocketAddr, reply: Reply) {
+async fn send_udp<F: FnOnce()>(
+    sock: &UdpSocket,
+    peer: SocketAddr,
+    reply: Reply,
+    done: &mut Option<F>,
+) {
     let mut queue = vec![reply];
     while let Some(r) = queue.pop() {
         match r {
             Reply::Message(m) => {
+                if let Some(d) = done.take() {
+                    d();
+                }
                 let _ = sock.send_to(&m.to_vec().unwrap(), peer).await;
             }
             Reply::Raw(bytes) => {
+                if let Some(d) = done.take() {
+                    d();
+                }
                 let _ = sock.send_to(&bytes, peer).await;
             }
             Reply::Drop | Reply::Cut(_) => {}
@@ -331,7 +348,7 @@ async fn send_udp(sock: &UdpSocket, peer: SocketAddr, reply: Reply) {
             Reply::Elsewhere(r) => {
                 let ip = sock.local_addr().unwrap().ip();
                 let other = UdpSocket::bind(SocketAddr::new(ip, 0)).await.unwrap();
-                Box::pin(send_udp(&other, peer, *r)).await;
+                Box::pin(send_udp(&other, peer, *r, done)).await;
             }
         }
     }
