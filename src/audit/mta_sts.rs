@@ -129,7 +129,10 @@ pub fn policy(bytes: &[u8]) -> Result<Policy, SafeText> {
             continue;
         }
         if line.chars().any(|c| c.is_control() && c != '\t') {
-            return Err(crate::safe!("line {n}: a control character"));
+            return Err(crate::safe!(
+                "line {n}: a control character in '{}'",
+                SafeText::new(line)
+            ));
         }
         let Some((key, value)) = line.split_once(':') else {
             return Err(crate::safe!(
@@ -384,5 +387,63 @@ mod tests {
             !covered("192.0.2.1", "192.0.2.1"),
             "an IP address never matches"
         );
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn label() -> impl Strategy<Value = String> {
+            "[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?"
+        }
+
+        fn name() -> impl Strategy<Value = String> {
+            proptest::collection::vec(label(), 1..4).prop_map(|l| l.join("."))
+        }
+
+        proptest! {
+            #[test]
+            fn any_bytes_parse_or_say_why_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+                if let Err(e) = policy(&bytes) {
+                    prop_assert!(!e.chars().any(|c| c.is_control()));
+                }
+                let _ = record(&[&bytes]);
+            }
+
+            #[test]
+            fn a_policy_written_out_reads_back(
+                mode in prop_oneof![Just("enforce"), Just("testing")],
+                max_age in 0u64..=MAX_AGE_LIMIT,
+                mx in proptest::collection::vec((any::<bool>(), name()), 1..5),
+                crlf in any::<bool>(),
+            ) {
+                let nl = if crlf { "\r\n" } else { "\n" };
+                let patterns: Vec<String> = mx.iter().map(|(w, n)| if *w { format!("*.{n}") } else { n.clone() }).collect();
+                let mut text = format!("version: STSv1{nl}mode: {mode}{nl}max_age: {max_age}{nl}");
+                for p in &patterns {
+                    text.push_str(&format!("mx: {p}{nl}"));
+                }
+                let p = policy(text.as_bytes()).unwrap();
+                prop_assert_eq!(p.mode.as_str(), mode);
+                prop_assert_eq!(p.max_age, max_age);
+                prop_assert_eq!(p.mx, patterns);
+            }
+
+            #[test]
+            fn a_wildcard_covers_exactly_one_more_label(first in label(), second in label(), base in name()) {
+                let pattern = format!("*.{base}");
+                let one = DomainName::parse_ascii(&format!("{first}.{base}")).unwrap();
+                let two = DomainName::parse_ascii(&format!("{first}.{second}.{base}")).unwrap();
+                let bare = DomainName::parse_ascii(&base).unwrap();
+                prop_assert!(covers(&pattern, &one));
+                prop_assert!(!covers(&pattern, &two));
+                prop_assert!(!covers(&pattern, &bare));
+                // A name covers itself only, not a name that contains it.
+                prop_assert!(covers(&base, &bare));
+                prop_assert!(!covers(&base, &one));
+                let longer = DomainName::parse_ascii(&format!("{base}.{second}")).unwrap();
+                prop_assert!(!covers(&base, &longer));
+            }
+        }
     }
 }

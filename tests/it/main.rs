@@ -14,6 +14,7 @@ mod hostile;
 mod knot;
 mod layers;
 mod lifecycle;
+mod mta_sts;
 mod report;
 mod resilience;
 mod scale;

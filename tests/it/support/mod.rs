@@ -5,6 +5,7 @@
 //! built binary. Nothing here talks to anything but 127.0.0.1.
 
 pub mod doh;
+pub mod https;
 pub mod proxy;
 
 use hickory_server::Server;
@@ -828,6 +829,21 @@ pub struct TestCa {
 
 impl TestCa {
     pub fn new() -> TestCa {
+        Self::with_names(&["dns.test", "127.0.0.1"])
+    }
+
+    /// A CA, and a server certificate it signed for `names` (DNS names or
+    /// IP addresses).
+    pub fn with_names(names: &[&str]) -> TestCa {
+        Self::issue(names, false)
+    }
+
+    /// The same, with a certificate that expired yesterday.
+    pub fn expired(names: &[&str]) -> TestCa {
+        Self::issue(names, true)
+    }
+
+    fn issue(names: &[&str], expired: bool) -> TestCa {
         use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
         let dir = tempfile::tempdir().unwrap();
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -837,8 +853,13 @@ impl TestCa {
             .push(DnType::CommonName, "mxlookup test CA");
         let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
         let key = KeyPair::generate().unwrap();
-        let params =
-            CertificateParams::new(vec!["dns.test".to_string(), "127.0.0.1".to_string()]).unwrap();
+        let mut params =
+            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        if expired {
+            params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        }
         let cert = params.signed_by(&key, &ca).unwrap();
         let write = |name: &str, text: String| {
             let path = dir.path().join(name);
@@ -851,6 +872,65 @@ impl TestCa {
             key: write("key.pem", key.serialize_pem()),
             _dir: dir,
         }
+    }
+}
+
+/// nginx serving static files over HTTPS on a free port of 127.0.0.1,
+/// one virtual server per name (the test's own certificate), the files of
+/// each under its own root. Stopped when dropped, by its PID.
+pub struct Nginx {
+    pub port: u16,
+    _daemon: Daemon,
+    _dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    /// `sites`: (server name, [(path, content)]); a site with no files
+    /// answers 404.
+    pub fn start(ca: &TestCa, sites: &[(&str, Vec<(&str, String)>)]) -> Nginx {
+        let nginx = program(&["nginx"], "nginx");
+        let ip = IpAddr::from([127, 0, 0, 1]);
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let d = dir.path().display().to_string();
+            let port = free_port(ip);
+            let mut servers = String::new();
+            for (i, (name, files)) in sites.iter().enumerate() {
+                let root = format!("{d}/site{i}");
+                for (path, content) in files {
+                    let file = format!("{root}{path}");
+                    std::fs::create_dir_all(std::path::Path::new(&file).parent().unwrap()).unwrap();
+                    std::fs::write(&file, content).unwrap();
+                }
+                std::fs::create_dir_all(&root).unwrap();
+                servers.push_str(&format!(
+                    "  server {{\n    listen 127.0.0.1:{port} ssl;\n    server_name {name};\n    root {root};\n\
+                     \x20   ssl_certificate {};\n    ssl_certificate_key {};\n  }}\n",
+                    ca.cert, ca.key
+                ));
+            }
+            let conf = format!(
+                "user root;\ndaemon off;\nmaster_process off;\npid {d}/nginx.pid;\n\
+                 error_log {d}/error.log error;\nevents {{ worker_connections 256; }}\n\
+                 http {{\n  types {{ text/plain txt; text/html html; }}\n  default_type application/octet-stream;\n\
+                 \x20 access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
+                 \x20 fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n{servers}}}\n"
+            );
+            let path = format!("{d}/nginx.conf");
+            std::fs::write(&path, conf).unwrap();
+            if let Some(daemon) = start_daemon(
+                &nginx,
+                &["-c", &path, "-p", &d, "-e", &format!("{d}/error.log")],
+                SocketAddr::new(ip, port),
+            ) {
+                return Nginx {
+                    port,
+                    _daemon: daemon,
+                    _dir: dir,
+                };
+            }
+        }
+        panic!("nginx did not start on any port");
     }
 }
 
