@@ -28,3 +28,18 @@ pub fn verdict(qtype: RecordType, response: &[u8]) -> String {
     codec::encode_query(0x1234, &name, qtype, true, &mut query).expect("a valid query");
     format!("{:?}", classify::classify(&query, response))
 }
+
+/// What DANE makes of `response` as the TLSA answer of a secure exchange
+/// `mx.a.example`: its state, each record's presentation form, and each
+/// finding's message; `None` when the message does not answer.
+pub fn dane_verdict(response: &[u8]) -> Option<(crate::outcome::Dane, Vec<String>)> {
+    let found = classify_answer(RecordType::TLSA, response)?;
+    let host = DomainName::parse_ascii("mx.a.example").expect("a valid name");
+    let mut problems = Vec::new();
+    let dane = crate::audit::dane::judge(&host, true, &[(host.clone(), &found)], &mut problems);
+    let mut messages: Vec<String> = problems.iter().map(|p| p.message.to_string()).collect();
+    if let Err(f) = &found {
+        messages.push(f.message.to_string());
+    }
+    Some((dane, messages))
+}

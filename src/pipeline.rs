@@ -77,9 +77,13 @@ impl<R: Resolver> Pipeline<R> {
         self
     }
 
-    /// How the audit's caches did, when there is an audit.
-    pub fn cache_stats(&self) -> Option<CacheStats> {
-        self.auditor.as_ref().and_then(|a| a.cache_stats())
+    /// Each kind of lookup the audit makes once per run (addresses, TLSA,
+    /// registrable domains), and how its cache did.
+    pub fn cache_stats(&self) -> Vec<(&'static str, CacheStats)> {
+        self.auditor
+            .as_ref()
+            .map(|a| a.cache_stats())
+            .unwrap_or_default()
     }
 
     /// How the policy fetches went, when there were any.

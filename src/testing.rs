@@ -28,6 +28,7 @@ pub(crate) fn answered(records: Vec<Rdata>, nxdomain: bool) -> Outcome {
         ttl: Some(300),
         authenticated: false,
         server: Some(Arc::new(SafeText::new("127.0.0.1:53"))),
+        ede: Vec::new(),
     })
 }
 

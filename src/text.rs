@@ -18,14 +18,14 @@ use std::fmt::{self, Write as _};
 /// use mxlookup::resolver::{Failure, FailureKind, Phase};
 /// use mxlookup::text::SafeText;
 /// let from_the_network = String::from("bad\u{1b}[2J");
-/// let f = Failure { kind: FailureKind::Error, phase: Phase::Protocol, message: SafeText::new(&from_the_network) };
+/// let f = Failure { kind: FailureKind::Error, phase: Phase::Protocol, message: SafeText::new(&from_the_network), ede: Vec::new() };
 /// assert_eq!(f.message.as_str(), "bad\\u{1b}[2J");
 /// ```
 ///
 /// ```compile_fail
 /// use mxlookup::resolver::{Failure, FailureKind, Phase};
 /// let from_the_network = String::from("bad\u{1b}[2J");
-/// let f = Failure { kind: FailureKind::Error, phase: Phase::Protocol, message: from_the_network };
+/// let f = Failure { kind: FailureKind::Error, phase: Phase::Protocol, message: from_the_network, ede: Vec::new() };
 /// ```
 ///
 /// Reading one back from a saved file (serde) escapes it again: a saved

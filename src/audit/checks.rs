@@ -12,6 +12,12 @@ pub struct Checks {
     pub fetch: bool,
     /// The `_smtp._tls` record (`tls-rpt`).
     pub tls_rpt: bool,
+    /// Whether the resolver authenticated the answers (`dnssec`).
+    pub dnssec: bool,
+    /// The exchanges' TLSA records (`dane`, RFC 7672).
+    pub dane: bool,
+    /// Whether each exchange's registrable domain exists (`takeover`).
+    pub takeover: bool,
 }
 
 impl Checks {
@@ -21,6 +27,9 @@ impl Checks {
         mta_sts: false,
         fetch: false,
         tls_rpt: false,
+        dnssec: false,
+        dane: false,
+        takeover: false,
     };
 
     /// Everything: what `--audit` runs.
@@ -29,16 +38,28 @@ impl Checks {
         mta_sts: true,
         fetch: true,
         tls_rpt: true,
+        dnssec: true,
+        dane: true,
+        takeover: true,
     };
 
     /// The names `--checks` takes, and what each means.
-    pub const NAMES: [(&'static str, &'static str); 5] = [
+    pub const NAMES: [(&'static str, &'static str); 8] = [
         ("routing", "the exchanges' addresses and what stops mail"),
         (
             "mta-sts",
             "the MTA-STS record, policy host and policy (RFC 8461)",
         ),
         ("tls-rpt", "the TLS-RPT record (RFC 8460)"),
+        (
+            "dnssec",
+            "whether the resolver authenticated the MX set and the exchanges' addresses",
+        ),
+        ("dane", "the exchanges' TLSA records (RFC 7672)"),
+        (
+            "takeover",
+            "whether each exchange's registrable domain exists",
+        ),
         ("all", "every check (the default)"),
         (
             "dns",
@@ -48,7 +69,12 @@ impl Checks {
 
     /// Whether any check runs.
     pub fn any(&self) -> bool {
-        self.routing || self.mta_sts || self.tls_rpt
+        self.routing || self.mta_sts || self.tls_rpt || self.dnssec || self.dane || self.takeover
+    }
+
+    /// Whether queries must ask for DNSSEC (DO and AD).
+    pub fn asks_dnssec(&self) -> bool {
+        self.dnssec || self.dane
     }
 
     /// A comma-separated list of names (see [`Checks::NAMES`]).
@@ -62,6 +88,9 @@ impl Checks {
                     c.fetch = true;
                 }
                 "tls-rpt" | "tls_rpt" => c.tls_rpt = true,
+                "dnssec" => c.dnssec = true,
+                "dane" => c.dane = true,
+                "takeover" => c.takeover = true,
                 "all" => c = Checks::ALL,
                 "dns" => {
                     c = Checks {
@@ -81,7 +110,7 @@ impl Checks {
         }
         if !c.any() {
             return Err(
-                "no check named: give one or more of routing, mta-sts, tls-rpt, all, dns".into(),
+                "no check named: give one or more of routing, mta-sts, tls-rpt, dnssec, dane, takeover, all, dns".into(),
             );
         }
         Ok(c)

@@ -12,12 +12,15 @@
 
 mod cache;
 mod checks;
+pub mod dane;
 mod expect;
 mod fetch;
 pub mod mta_sts;
 mod policy;
 mod problems;
+mod security;
 mod special;
+pub mod takeover;
 pub mod tls_rpt;
 
 pub use cache::CacheStats;
@@ -29,10 +32,11 @@ pub use special::special;
 use crate::error::Error;
 use crate::limiter::Limiter;
 use crate::name::DomainName;
-use crate::outcome::{Audit, Code, Mode, Outcome, PolicyState, Problem, Status};
+use crate::outcome::{Audit, Code, DaneState, Dnssec, Mode, Outcome, PolicyState, Problem, Status};
 use crate::resolver::Resolver;
 use cache::AddressCache;
 use policy::Policies;
+use security::Security;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -106,6 +110,7 @@ pub(crate) struct Auditor<R> {
     checks: Checks,
     fetch_concurrency: usize,
     cache: Option<AddressCache<R>>,
+    security: Option<Security<R>>,
     policies: Option<Policies<R>>,
     expect: Vec<Expectation>,
 }
@@ -136,9 +141,16 @@ impl<R: Resolver> Auditor<R> {
             } else {
                 0
             },
-            cache: checks
-                .routing
+            cache: (checks.routing || checks.dnssec || checks.dane || checks.takeover)
                 .then(|| AddressCache::new(resolver.clone(), limiter.clone(), cache::CAPACITY)),
+            security: (checks.dane || checks.takeover).then(|| {
+                Security::new(
+                    resolver.clone(),
+                    limiter.clone(),
+                    checks.dane,
+                    checks.takeover,
+                )
+            }),
             policies: (checks.mta_sts || checks.tls_rpt)
                 .then(|| Policies::new(resolver, limiter, fetcher)),
             expect: options.expect,
@@ -157,18 +169,26 @@ impl<R: Resolver> Auditor<R> {
         // name that does not exist, or a null MX.
         let policy = matches!(outcome.status(), Status::Ok | Status::NoMx);
         let routing = async {
-            match &self.cache {
-                Some(cache) => {
-                    let found = futures_util::future::join_all(
-                        hosts
-                            .iter()
-                            .map(|t| async move { (t.clone(), cache.addresses(t).await) }),
-                    )
-                    .await;
-                    problems::report(domain, outcome, &found)
-                }
-                None => Audit::default(),
+            let Some(cache) = &self.cache else {
+                return Audit::default();
+            };
+            let found = futures_util::future::join_all(
+                hosts
+                    .iter()
+                    .map(|t| async move { (t.clone(), cache.addresses(t).await) }),
+            )
+            .await;
+            let mut report = problems::report(domain, outcome, &found);
+            if !self.checks.routing {
+                report.problems.clear();
             }
+            if self.checks.asks_dnssec() {
+                self.dnssec(outcome, &found, &mut report);
+            }
+            if let Some(security) = &self.security {
+                security.check(domain, outcome, &found, &mut report).await;
+            }
+            report
         };
         let mta_sts = async {
             let mut problems = Vec::new();
@@ -190,15 +210,25 @@ impl<R: Resolver> Auditor<R> {
             futures_util::join!(routing, mta_sts, tls_rpt);
         report.problems.extend(mta_problems);
         report.problems.extend(tls_problems);
-        if let (Some(m), Some(t)) = (&mta_sts, &tls_rpt)
-            && m.mode == Some(Mode::Testing)
+        if let Some(t) = &tls_rpt
             && t.state == PolicyState::None
         {
-            report.problems.push(Problem {
-                code: Code::TlsRptMissing,
-                exchange: None,
-                message: crate::safe!("MTA-STS is in testing mode, but there is no TLS-RPT record: the failures it tests for are reported nowhere"),
-            });
+            if mta_sts
+                .as_ref()
+                .is_some_and(|m| m.mode == Some(Mode::Testing))
+            {
+                report.problems.push(Problem {
+                    code: Code::TlsRptMissing,
+                    exchange: None,
+                    message: crate::safe!("MTA-STS is in testing mode, but there is no TLS-RPT record: the failures it tests for are reported nowhere"),
+                });
+            } else if report.dane_states().any(|d| d == DaneState::Usable) {
+                report.problems.push(Problem {
+                    code: Code::TlsRptMissing,
+                    exchange: None,
+                    message: crate::safe!("exchanges have DANE, but there is no TLS-RPT record: senders that fail to authenticate them report it nowhere"),
+                });
+            }
         }
         report.problems.extend(expect::check(
             &self.expect,
@@ -211,8 +241,58 @@ impl<R: Resolver> Auditor<R> {
         report
     }
 
-    pub(crate) fn cache_stats(&self) -> Option<CacheStats> {
-        self.cache.as_ref().map(AddressCache::stats)
+    /// Whether the resolver authenticated the MX set (or, under implicit
+    /// MX, the domain's addresses) and each exchange's addresses.
+    fn dnssec(
+        &self,
+        outcome: &Outcome,
+        found: &[(DomainName, Arc<problems::Addresses>)],
+        report: &mut Audit,
+    ) {
+        for x in &mut report.exchanges {
+            x.dnssec = found
+                .iter()
+                .find(|(n, _)| n == &x.name)
+                .map(|(_, a)| a.dnssec());
+        }
+        let (state, why) = match (outcome.status(), outcome.answer()) {
+            (Status::NoMx, _) => match found.first() {
+                Some((_, a)) if outcome.answer().is_some_and(|m| m.authenticated) => {
+                    (a.dnssec(), None)
+                }
+                _ => (Dnssec::Insecure, None),
+            },
+            (_, Some(a)) => (
+                if a.authenticated {
+                    Dnssec::Secure
+                } else {
+                    Dnssec::Insecure
+                },
+                None,
+            ),
+            (Status::Invalid, None) => return,
+            (_, None) => (
+                Dnssec::Unknown,
+                outcome
+                    .error()
+                    .map(|f| crate::safe!("the MX lookup failed: {f}")),
+            ),
+        };
+        report.dnssec = Some(state);
+        report.dnssec_why = why;
+    }
+
+    /// How the caches did: each kind of lookup made once per run.
+    pub(crate) fn cache_stats(&self) -> Vec<(&'static str, CacheStats)> {
+        let mut s: Vec<_> = self
+            .cache
+            .iter()
+            .map(|c| ("addresses", c.stats()))
+            .collect();
+        if let Some(security) = &self.security {
+            s.extend(security.stats());
+        }
+        s
     }
 
     pub(crate) fn fetch_stats(&self) -> Option<FetchStats> {

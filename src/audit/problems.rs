@@ -11,7 +11,7 @@
 
 use super::special::special;
 use crate::name::DomainName;
-use crate::outcome::{Audit, Code, Exchange, Family, Outcome, Problem, Status, Target};
+use crate::outcome::{Audit, Code, Dnssec, Exchange, Family, Outcome, Problem, Status, Target};
 use crate::resolver::{Answer, Failure, Rdata};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -79,8 +79,18 @@ impl Addresses {
         }
     }
 
+    /// Whether the validating resolver authenticated the answers: both
+    /// answered with AD; unknown if a lookup failed.
+    pub(crate) fn dnssec(&self) -> Dnssec {
+        match (&self.a, &self.aaaa) {
+            (Ok(a), Ok(b)) if a.authenticated && b.authenticated => Dnssec::Secure,
+            (Ok(_), Ok(_)) => Dnssec::Insecure,
+            _ => Dnssec::Unknown,
+        }
+    }
+
     /// The CNAME chain the name's addresses were found through.
-    fn aliases(&self) -> &[DomainName] {
+    pub(crate) fn aliases(&self) -> &[DomainName] {
         self.lookups()
             .into_iter()
             .filter_map(|(_, r)| r.as_ref().ok())
@@ -107,7 +117,7 @@ impl Addresses {
 
 /// An exchange name that is an IPv4 address written as a name
 /// (`MX 10 192.0.2.1.`): four labels of decimal numbers up to 255.
-fn ip_literal(name: &DomainName) -> bool {
+pub(super) fn ip_literal(name: &DomainName) -> bool {
     let labels: Vec<&str> = name.as_str().split('.').collect();
     labels.len() == 4
         && labels.iter().all(|l| {
@@ -178,6 +188,8 @@ pub(crate) fn report(
                 exchanges.push(Exchange {
                     name: e.clone(),
                     target: found.target(),
+                    dnssec: None,
+                    dane: None,
                 });
             }
             if !some && !unknown {
@@ -339,6 +351,7 @@ mod tests {
             ttl: None,
             authenticated: false,
             server: None,
+            ede: Vec::new(),
         }
     }
 

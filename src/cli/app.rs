@@ -62,6 +62,7 @@ pub(super) fn run(config: Config) -> Result<u8, Fatal> {
     let style = output.style(
         config.audit.wanted(),
         checks.mta_sts || checks.tls_rpt || config.audit.expect.iter().any(|e| e.needs_mta_sts()),
+        checks.dnssec || checks.dane,
         config.baseline.is_some(),
     );
     let sink = report::sink(output.format, io::stdout(), style, held.clone());
@@ -129,8 +130,8 @@ pub(super) fn run(config: Config) -> Result<u8, Fatal> {
         Err(e) => return Err(Fatal::Output(e)),
     };
     let mut notes = Vec::new();
-    if let Some(c) = cache {
-        notes.push(report::cache_summary(c));
+    for (kind, c) in cache {
+        notes.push(report::cache_summary(kind, c));
     }
     if let Some(f) = fetches {
         notes.push(report::fetch_summary(f));

@@ -46,6 +46,10 @@ pub(super) struct Cli {
     #[arg(long)]
     pub tcp: bool,
 
+    /// Ask with DNSSEC (the DO and AD bits) and report whether the validating resolver authenticated each answer (the dnssec key); --audit does it for its dnssec and dane checks
+    #[arg(long)]
+    pub dnssec: bool,
+
     /// The record type, as in dig: only MX is looked up; anything else is an error
     #[arg(short = 't', long = "type", value_name = "TYPE", value_parser = parse_type)]
     pub qtype: Option<String>,
@@ -85,7 +89,7 @@ pub(super) struct Cli {
     #[arg(long)]
     pub audit: bool,
 
-    /// The checks --audit runs, comma-separated: routing, mta-sts, tls-rpt; all (the default); dns (all but fetching MTA-STS policies). Implies --audit
+    /// The checks --audit runs, comma-separated: routing, mta-sts, tls-rpt, dnssec, dane, takeover; all (the default); dns (all but fetching MTA-STS policies). Implies --audit
     #[arg(long, value_name = "LIST", value_parser = parse_checks, env = "MXLOOKUP_CHECKS")]
     pub checks: Option<mxlookup::audit::Checks>,
 
@@ -127,6 +131,10 @@ pub(super) struct OutputArgs {
     /// Exit 1 unless every domain has MX records (status ok)
     #[arg(long)]
     pub require_mx: bool,
+
+    /// One row per mail exchange instead of one per domain: its addresses, DANE state and findings, how many domains depend on it and for how many it is the only exchange (with up to 20 of each); written when the run ends, memory bounded by the number of distinct exchanges
+    #[arg(long)]
+    pub by_exchange: bool,
 
     /// Nothing on stderr but errors (no progress, no summary)
     #[arg(short, long)]

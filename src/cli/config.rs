@@ -108,13 +108,15 @@ impl Config {
                 Some(Baseline::read(reader, &shown, reopen).map_err(Fatal::Baseline)?)
             }
         };
-        let fetching = cli.checks.unwrap_or(if cli.audit {
+        let mut checks = cli.checks.unwrap_or(if cli.audit {
             audit::Checks::ALL
         } else {
             audit::Checks::NONE
         });
-        let fetching = fetching.mta_sts && fetching.fetch
-            || expect.iter().any(audit::Expectation::needs_mta_sts);
+        // --dnssec: the MX set's and the exchanges' addresses' DNSSEC state.
+        checks.dnssec |= cli.dnssec;
+        let fetching =
+            checks.mta_sts && checks.fetch || expect.iter().any(audit::Expectation::needs_mta_sts);
         let https_ca_file = cli.ca_file.clone();
         let warnings = encryption_warnings(
             &nameservers,
@@ -141,6 +143,7 @@ impl Config {
                 timeout: cli.timeout,
                 retries: cli.retries,
                 concurrency: cli.concurrency as usize,
+                dnssec: cli.dnssec || checks.asks_dnssec(),
             },
             engine: cli.engine.into(),
             shard: cli.shard,
@@ -148,11 +151,7 @@ impl Config {
             rate: cli.rate,
             output,
             audit: audit::Options {
-                checks: match (cli.checks, cli.audit) {
-                    (Some(c), _) => c,
-                    (None, true) => audit::Checks::ALL,
-                    (None, false) => audit::Checks::NONE,
-                },
+                checks,
                 expect,
                 https: audit::Https {
                     ca_file: https_ca_file,
@@ -233,6 +232,8 @@ pub(super) struct Output {
     /// Colour the table.
     pub color: bool,
     pub require_mx: bool,
+    /// One row per exchange (`--by-exchange`).
+    pub by_exchange: bool,
     /// Draw a progress line on stderr (it is a terminal).
     pub progress: bool,
     /// Nothing on stderr but errors.
@@ -256,6 +257,7 @@ impl Output {
             },
             color: color_wanted(a.color, stdout_is_terminal, env),
             require_mx: a.require_mx,
+            by_exchange: a.by_exchange,
             progress: !a.quiet && !dumb && std::io::stderr().is_terminal(),
             quiet: a.quiet,
             flush_lines: stdout_is_terminal,
@@ -268,6 +270,7 @@ impl Output {
         &self,
         audit: bool,
         policies: bool,
+        security: bool,
         changes: bool,
     ) -> mxlookup::report::Style {
         mxlookup::report::Style {
@@ -276,7 +279,9 @@ impl Output {
             width: self.width,
             audit,
             policies,
+            security,
             changes,
+            by_exchange: self.by_exchange,
         }
     }
 }

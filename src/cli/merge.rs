@@ -51,7 +51,7 @@ pub(super) fn run(files: &[PathBuf], output: &Output) -> Result<u8, Fatal> {
     let mut ranks: HashMap<Place, u32> = HashMap::new();
     ranks.insert(Place::Argument, 0);
     let mut order: Vec<(u32, u64, u64, u32, u32)> = Vec::new();
-    let (mut audit, mut policies, mut changes) = (false, false, false);
+    let (mut audit, mut policies, mut security, mut changes) = (false, false, false, false);
     for (f, (name, records)) in loaded.iter().enumerate() {
         for (i, (r, line)) in records.iter().enumerate() {
             let origin = origin_of(&r, name, line);
@@ -61,6 +61,7 @@ pub(super) fn run(files: &[PathBuf], output: &Output) -> Result<u8, Fatal> {
             order.push((rank, origin.line, domain, f as u32, i as u32));
             audit |= r.problems.is_some();
             policies |= r.mta_sts.is_some() || r.tls_rpt.is_some();
+            security |= r.dnssec.is_some() || r.mx.records().iter().any(|m| m.dane.is_some());
             changes |= r.changes.is_some();
         }
     }
@@ -88,7 +89,7 @@ pub(super) fn run(files: &[PathBuf], output: &Output) -> Result<u8, Fatal> {
     let conflicts = merged.conflicts.len();
     let order = merged.order;
 
-    let style = output.style(audit, policies, changes);
+    let style = output.style(audit, policies, security, changes);
     let mut sink = report::sink(
         output.format,
         io::stdout(),

@@ -1,7 +1,7 @@
 //! What the audit found for one domain: the addresses delivery would use,
 //! which of their lookups failed, and the problems.
 
-use super::{MtaSts, Problem, TlsRpt};
+use super::{Dane, Dnssec, MtaSts, Problem, TlsRpt};
 use crate::name::DomainName;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -17,12 +17,30 @@ pub struct Audit {
     /// With no MX records: the domain's own addresses (implicit MX,
     /// RFC 5321 §5.1).
     pub implicit: Option<Target>,
+    /// With no MX records: DANE for the domain itself, when checked.
+    pub implicit_dane: Option<Dane>,
+    /// Whether the MX answer was authenticated, when asked (`dnssec`).
+    pub dnssec: Option<Dnssec>,
+    /// Why the DNSSEC state is unknown, when it is.
+    pub dnssec_why: Option<crate::text::SafeText>,
     /// MTA-STS, when checked.
     pub mta_sts: Option<MtaSts>,
     /// TLS-RPT, when checked.
     pub tls_rpt: Option<TlsRpt>,
     /// What is wrong, or could not be checked, each with a code.
     pub problems: Vec<Problem>,
+}
+
+impl Audit {
+    /// The DANE state of every exchange checked (or of the domain itself
+    /// under implicit MX).
+    pub fn dane_states(&self) -> impl Iterator<Item = super::DaneState> + '_ {
+        self.exchanges
+            .iter()
+            .filter_map(|x| x.dane.as_ref())
+            .chain(self.implicit_dane.as_ref())
+            .map(|d| d.state)
+    }
 }
 
 /// One exchange as delivery would see it.
@@ -32,6 +50,10 @@ pub struct Exchange {
     pub name: DomainName,
     /// Its addresses, and the lookups that failed.
     pub target: Target,
+    /// Whether its addresses were authenticated, when asked.
+    pub dnssec: Option<Dnssec>,
+    /// DANE, when checked.
+    pub dane: Option<Dane>,
 }
 
 /// The addresses of one host delivery would connect to.

@@ -24,7 +24,7 @@ mod status;
 pub use audit::{Audit, Exchange, Family, Target};
 pub use change::{Change, Compared, Side};
 pub use entry::{Entry, Origin, Place};
-pub use policy::{Mode, MtaSts, PolicyState, TlsRpt};
+pub use policy::{Dane, DaneState, Dnssec, Mode, MtaSts, PolicyState, TlsRpt};
 pub use problem::{Code, Problem, Severity};
 pub use settled::Settled;
 pub use status::Status;
@@ -103,6 +103,16 @@ impl Outcome {
         match self {
             Outcome::Failed(f) => Some(f.phase),
             _ => None,
+        }
+    }
+
+    /// The Extended DNS Errors the server gave, with its answer or its
+    /// failure.
+    pub fn ede(&self) -> &[crate::resolver::Ede] {
+        match self {
+            Outcome::Answered(a) => &a.ede,
+            Outcome::Failed(f) => &f.ede,
+            Outcome::Invalid(_) => &[],
         }
     }
 

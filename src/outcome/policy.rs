@@ -106,3 +106,75 @@ pub struct TlsRpt {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<SafeText>,
 }
+
+/// Whether the validating resolver authenticated an answer (its AD bit,
+/// when the query asked with DO and AD).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dnssec {
+    /// Authenticated (AD).
+    Secure,
+    /// Answered, not authenticated.
+    Insecure,
+    /// The lookup failed (a bogus answer is a SERVFAIL): unknown.
+    Unknown,
+}
+
+impl Dnssec {
+    /// The state as the formats write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dnssec::Secure => "secure",
+            Dnssec::Insecure => "insecure",
+            Dnssec::Unknown => "unknown",
+        }
+    }
+}
+
+/// What DANE (RFC 7672) comes to for one exchange.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DaneState {
+    /// No TLSA records.
+    None,
+    /// Authenticated TLSA records that senders use (DANE-TA or DANE-EE).
+    Usable,
+    /// TLSA records, but none that senders can use for SMTP.
+    Unusable,
+    /// TLSA records that no sender applies: the MX set, the exchange's
+    /// addresses or the TLSA records themselves are not authenticated.
+    Ineffective,
+    /// The TLSA lookup failed for a secure exchange: DANE senders defer.
+    Failed,
+    /// The TLSA lookup timed out: unknown.
+    Unknown,
+}
+
+impl DaneState {
+    /// The state as the formats write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DaneState::None => "none",
+            DaneState::Usable => "usable",
+            DaneState::Unusable => "unusable",
+            DaneState::Ineffective => "ineffective",
+            DaneState::Failed => "failed",
+            DaneState::Unknown => "unknown",
+        }
+    }
+}
+
+/// DANE for one exchange: its state, and its TLSA records in presentation
+/// form (`3 1 1 ABCD...`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dane {
+    /// What it comes to.
+    pub state: DaneState,
+    /// The records, as `usage selector matching data` (hex).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tlsa: Vec<SafeText>,
+    /// The name the records were found at (`_25._tcp.NAME`), when it is
+    /// not the exchange itself (a CNAME-expanded name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<crate::name::DomainName>,
+}

@@ -105,11 +105,33 @@ pub enum Code {
     TlsRptMissing,
     /// TLS-RPT could not be checked (the lookup failed).
     TlsRptUnknown,
+    /// The TLSA lookup of a secure exchange failed: DANE senders defer.
+    DaneLookupFailed,
+    /// No TLSA record is usable for SMTP (PKIX usages, or malformed).
+    TlsaUnusable,
+    /// A TLSA record a sender cannot read (selector, matching type, or
+    /// digest length).
+    TlsaMalformed,
+    /// TLSA records that no sender applies: something on the way is not
+    /// authenticated.
+    DaneIneffective,
+    /// A single usable TLSA record: no room for a rollover.
+    DaneNoRollover,
+    /// Some exchanges at one preference have DANE and others do not.
+    DanePartial,
+    /// DANE could not be checked: the TLSA lookup timed out.
+    DaneUnknown,
+    /// The exchange's registrable domain does not exist: anyone could
+    /// register it and receive the mail.
+    ExchangeDomainUnregistered,
+    /// Whether the exchange's registrable domain exists could not be
+    /// checked.
+    TakeoverUnknown,
 }
 
 impl Code {
     /// Every code: errors, then warnings, then unknowns.
-    pub const ALL: [Code; 24] = [
+    pub const ALL: [Code; 33] = [
         Code::NoRoute,
         Code::DanglingExchange,
         Code::InvalidNullMx,
@@ -117,6 +139,8 @@ impl Code {
         Code::UnexpectedPolicy,
         Code::MtaStsMxUncovered,
         Code::MtaStsNoCoveredMx,
+        Code::DaneLookupFailed,
+        Code::ExchangeDomainUnregistered,
         Code::CnameTarget,
         Code::IpLiteralTarget,
         Code::SpecialAddress,
@@ -130,10 +154,17 @@ impl Code {
         Code::MtaStsIdUnchanged,
         Code::TlsRptInvalid,
         Code::TlsRptMissing,
+        Code::TlsaUnusable,
+        Code::TlsaMalformed,
+        Code::DaneIneffective,
+        Code::DaneNoRollover,
+        Code::DanePartial,
         Code::UnresolvedExchange,
         Code::ExpectationUnchecked,
         Code::MtaStsUnknown,
         Code::TlsRptUnknown,
+        Code::DaneUnknown,
+        Code::TakeoverUnknown,
     ];
 
     /// How bad it is.
@@ -145,7 +176,9 @@ impl Code {
             | Code::UnexpectedExchange
             | Code::UnexpectedPolicy
             | Code::MtaStsMxUncovered
-            | Code::MtaStsNoCoveredMx => Severity::Error,
+            | Code::MtaStsNoCoveredMx
+            | Code::DaneLookupFailed
+            | Code::ExchangeDomainUnregistered => Severity::Error,
             Code::ImplicitMx
             | Code::CnameTarget
             | Code::IpLiteralTarget
@@ -158,11 +191,18 @@ impl Code {
             | Code::MtaStsShortMaxAge
             | Code::MtaStsIdUnchanged
             | Code::TlsRptInvalid
-            | Code::TlsRptMissing => Severity::Warning,
+            | Code::TlsRptMissing
+            | Code::TlsaUnusable
+            | Code::TlsaMalformed
+            | Code::DaneIneffective
+            | Code::DaneNoRollover
+            | Code::DanePartial => Severity::Warning,
             Code::UnresolvedExchange
             | Code::ExpectationUnchecked
             | Code::MtaStsUnknown
-            | Code::TlsRptUnknown => Severity::Unknown,
+            | Code::TlsRptUnknown
+            | Code::DaneUnknown
+            | Code::TakeoverUnknown => Severity::Unknown,
         }
     }
 
@@ -198,6 +238,15 @@ impl Code {
             Code::TlsRptInvalid => "tls_rpt_invalid",
             Code::TlsRptMissing => "tls_rpt_missing",
             Code::TlsRptUnknown => "tls_rpt_unknown",
+            Code::DaneLookupFailed => "dane_lookup_failed",
+            Code::TlsaUnusable => "tlsa_unusable",
+            Code::TlsaMalformed => "tlsa_malformed",
+            Code::DaneIneffective => "dane_ineffective",
+            Code::DaneNoRollover => "dane_no_rollover",
+            Code::DanePartial => "dane_partial",
+            Code::DaneUnknown => "dane_unknown",
+            Code::ExchangeDomainUnregistered => "exchange_domain_unregistered",
+            Code::TakeoverUnknown => "takeover_unknown",
         }
     }
 

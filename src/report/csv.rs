@@ -19,6 +19,7 @@ pub struct CsvSink<W: Write> {
     flush_lines: bool,
     audit: bool,
     policies: bool,
+    security: bool,
     changes: bool,
 }
 
@@ -42,6 +43,9 @@ impl<W: Write> CsvSink<W> {
         if style.policies {
             header.extend(["mta_sts", "tls_rpt"]);
         }
+        if style.security {
+            header.extend(["dnssec", "dane"]);
+        }
         if style.changes {
             header.push("changes");
         }
@@ -53,6 +57,7 @@ impl<W: Write> CsvSink<W> {
             flush_lines: style.flush_lines,
             audit: style.audit,
             policies: style.policies,
+            security: style.security,
             changes: style.changes,
         }
     }
@@ -106,7 +111,12 @@ impl<W: Write + Send> Sink for CsvSink<W> {
         let tls_rpt = audit
             .and_then(|a| a.tls_rpt.as_ref())
             .map_or("", |t| t.state.as_str());
-        let mut row = |pref: &str, exchange: &str, addresses: String| -> io::Result<()> {
+        let dnssec = audit.and_then(|a| a.dnssec).map_or("", |d| d.as_str());
+        let mut row = |pref: &str,
+                       exchange: &str,
+                       addresses: String,
+                       dane: Option<&crate::outcome::Dane>|
+         -> io::Result<()> {
             let mut cells: Vec<Cow<'_, str>> = vec![
                 domain.clone(),
                 Cow::Borrowed(status),
@@ -123,6 +133,10 @@ impl<W: Write + Send> Sink for CsvSink<W> {
                 cells.push(Cow::Borrowed(&mta_sts));
                 cells.push(Cow::Borrowed(tls_rpt));
             }
+            if self.security {
+                cells.push(Cow::Borrowed(dnssec));
+                cells.push(Cow::Borrowed(dane.map_or("", |d| d.state.as_str())));
+            }
             if self.changes {
                 cells.push(Cow::Borrowed(&changes));
             }
@@ -134,18 +148,22 @@ impl<W: Write + Send> Sink for CsvSink<W> {
         let mut pref = itoa::Buffer::new();
         for (preference, exchange) in r.outcome.mx_records() {
             any = true;
-            let addresses = audit
-                .and_then(|a| a.exchanges.iter().find(|x| &x.name == exchange))
-                .map(|x| join(&x.target.addresses))
-                .unwrap_or_default();
-            row(pref.format(preference), exchange.as_str(), addresses)?;
+            let x = audit.and_then(|a| a.exchanges.iter().find(|x| &x.name == exchange));
+            let addresses = x.map(|x| join(&x.target.addresses)).unwrap_or_default();
+            let dane = x.and_then(|x| x.dane.as_ref());
+            row(pref.format(preference), exchange.as_str(), addresses, dane)?;
         }
         if !any {
             let implicit = audit
                 .and_then(|a| a.implicit.as_ref())
                 .map(|t| join(&t.addresses))
                 .unwrap_or_default();
-            row("", "", implicit)?;
+            row(
+                "",
+                "",
+                implicit,
+                audit.and_then(|a| a.implicit_dane.as_ref()),
+            )?;
         }
         if self.flush_lines {
             self.out.flush()?;

@@ -90,6 +90,10 @@ pub(super) fn write_record<W: Write>(out: &mut W, r: &Settled) -> io::Result<()>
         buf.extend_from_slice(phase.as_str().as_bytes());
         buf.push(b'"');
     }
+    if !r.outcome.ede().is_empty() {
+        buf.extend_from_slice(b",\"ede\":");
+        serde_json::to_writer(&mut buf, r.outcome.ede()).map_err(io::Error::from)?;
+    }
     buf.push(b'}');
     out.write_all(&buf)
 }
@@ -275,6 +279,7 @@ mod tests {
                 ttl: Some(0),
                 authenticated: true,
                 server: None,
+                ede: Vec::new(),
             }),
             Duration::ZERO,
         );

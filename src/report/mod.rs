@@ -6,11 +6,13 @@
 //! and the summary line.
 
 mod csv;
+mod exchanges;
 mod json;
 mod order;
 mod table;
 
 pub use self::csv::CsvSink;
+pub use exchanges::{ByExchange, EXAMPLES, ExchangeRow};
 pub use json::{JsonFormat, NdjsonSink};
 pub use order::{InOrder, MAX_HELD};
 pub use table::{Paged, wrap_name};
@@ -57,6 +59,10 @@ pub struct Style {
     pub audit: bool,
     /// Show the policies (MTA-STS, TLS-RPT).
     pub policies: bool,
+    /// Show DNSSEC and DANE.
+    pub security: bool,
+    /// One row per exchange instead of one per domain (`--by-exchange`).
+    pub by_exchange: bool,
     /// Show the changes since a baseline.
     pub changes: bool,
 }
@@ -79,6 +85,9 @@ pub fn sink<W: Write + Send + 'static>(
     style: Style,
     held: Arc<AtomicUsize>,
 ) -> Box<dyn Sink> {
+    if style.by_exchange {
+        return Box::new(ByExchange::new(out, format, style));
+    }
     match format {
         Format::Ndjson => Box::new(NdjsonSink::new(out, style.flush_lines)),
         Format::Csv => Box::new(CsvSink::new(out, &style)),
@@ -89,7 +98,7 @@ pub fn sink<W: Write + Send + 'static>(
 }
 
 /// How many results had each status, and with `--audit` each problem.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Counts {
     statuses: [u64; Status::ALL.len()],
     problems: [u64; Code::ALL.len()],
@@ -103,6 +112,19 @@ pub struct Counts {
     /// Domains that could not be compared with the baseline (a lookup
     /// failed, now or then), wholly or in part.
     pub unchecked: u64,
+}
+
+impl Default for Counts {
+    fn default() -> Self {
+        Counts {
+            statuses: [0; Status::ALL.len()],
+            problems: [0; Code::ALL.len()],
+            changed: 0,
+            error_domains: 0,
+            new: 0,
+            unchecked: 0,
+        }
+    }
 }
 
 impl Counts {
@@ -220,8 +242,8 @@ pub fn summary(counts: &Counts, duplicates: u64, elapsed: Option<Duration>) -> S
     line
 }
 
-/// The audit cache's line of the summary.
-pub fn cache_summary(c: crate::audit::CacheStats) -> String {
+/// One audit cache's line of the summary.
+pub fn cache_summary(kind: &str, c: crate::audit::CacheStats) -> String {
     let hits = c.asked.saturating_sub(c.looked_up);
     let rate = if c.asked > 0 {
         100.0 * hits as f64 / c.asked as f64
@@ -229,7 +251,7 @@ pub fn cache_summary(c: crate::audit::CacheStats) -> String {
         0.0
     };
     format!(
-        "addresses: {} name{} asked for, {} looked up, {rate:.1}% from the cache",
+        "{kind}: {} name{} asked for, {} looked up, {rate:.1}% from the cache",
         c.asked,
         if c.asked == 1 { "" } else { "s" },
         c.looked_up
@@ -268,6 +290,34 @@ pub fn policy_line(a: &crate::outcome::Audit) -> Option<String> {
             }
             state => format!("TLS-RPT {}", state.as_str()),
         });
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
+/// A domain's DNSSEC and DANE state in one line, for people: `DNSSEC
+/// secure · DANE mx1.example usable (2 TLSA), mx2.example none`.
+pub fn security_line(a: &crate::outcome::Audit) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(d) = a.dnssec {
+        parts.push(match &a.dnssec_why {
+            Some(why) => format!("DNSSEC {} ({why})", d.as_str()),
+            None => format!("DNSSEC {}", d.as_str()),
+        });
+    }
+    let dane = |name: &str, d: &crate::outcome::Dane| match d.tlsa.len() {
+        0 => format!("{name} {}", d.state.as_str()),
+        n => format!("{name} {} ({n} TLSA)", d.state.as_str()),
+    };
+    let mut each: Vec<String> = a
+        .exchanges
+        .iter()
+        .filter_map(|x| x.dane.as_ref().map(|d| dane(x.name.as_str(), d)))
+        .collect();
+    if let Some(d) = &a.implicit_dane {
+        each.push(dane("the domain", d));
+    }
+    if !each.is_empty() {
+        parts.push(format!("DANE {}", each.join(", ")));
     }
     (!parts.is_empty()).then(|| parts.join(" · "))
 }

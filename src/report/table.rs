@@ -103,6 +103,13 @@ impl Shown {
                 message: line.into(),
             });
         }
+        if let Some(line) = audit.and_then(super::security_line) {
+            remarks.push(Remark {
+                mark: "·",
+                code: "dnssec".into(),
+                message: line.into(),
+            });
+        }
         for p in audit.iter().flat_map(|a| a.problems.iter()) {
             remarks.push(Remark {
                 mark: "!",
@@ -527,6 +534,8 @@ mod tests {
                     addresses: vec!["93.184.215.14".parse().unwrap()],
                     unresolved: Vec::new(),
                 },
+                dnssec: None,
+                dane: None,
             }],
             implicit: None,
             mta_sts: None,
@@ -536,6 +545,7 @@ mod tests {
                 exchange: Some(crate::testing::name("mx.example")),
                 message: message.into(),
             }],
+            ..Audit::default()
         }));
         let style = Style {
             audit: true,

@@ -72,6 +72,69 @@ pub struct Answer {
     pub authenticated: bool,
     /// The server that gave the (last) answer.
     pub server: Option<Arc<SafeText>>,
+    /// Extended DNS Errors (RFC 8914) that came with the answer.
+    pub ede: Vec<Ede>,
+}
+
+/// An Extended DNS Error (RFC 8914): why a resolver failed, or what it
+/// did (a stale answer, a filtered name).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Ede {
+    /// The INFO-CODE.
+    pub code: u16,
+    /// The EXTRA-TEXT the server gave, if any (escaped, cut short).
+    #[serde(default, skip_serializing_if = "SafeText::is_empty")]
+    pub text: SafeText,
+}
+
+impl Ede {
+    /// The code's name in the IANA registry.
+    pub fn name(&self) -> &'static str {
+        match self.code {
+            0 => "Other Error",
+            1 => "Unsupported DNSKEY Algorithm",
+            2 => "Unsupported DS Digest Type",
+            3 => "Stale Answer",
+            4 => "Forged Answer",
+            5 => "DNSSEC Indeterminate",
+            6 => "DNSSEC Bogus",
+            7 => "Signature Expired",
+            8 => "Signature Not Yet Valid",
+            9 => "DNSKEY Missing",
+            10 => "RRSIGs Missing",
+            11 => "No Zone Key Bit Set",
+            12 => "NSEC Missing",
+            13 => "Cached Error",
+            14 => "Not Ready",
+            15 => "Blocked",
+            16 => "Censored",
+            17 => "Filtered",
+            18 => "Prohibited",
+            19 => "Stale NXDOMAIN Answer",
+            20 => "Not Authoritative",
+            21 => "Not Supported",
+            22 => "No Reachable Authority",
+            23 => "Network Error",
+            24 => "Invalid Data",
+            25 => "Signature Expired before Valid",
+            26 => "Too Early",
+            27 => "Unsupported NSEC3 Iterations Value",
+            28 => "Unable to conform to policy",
+            29 => "Synthesized",
+            30 => "Invalid Query Type",
+            _ => "Unassigned",
+        }
+    }
+}
+
+impl fmt::Display for Ede {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (EDE {})", self.name(), self.code)?;
+        if !self.text.is_empty() {
+            write!(f, ": {}", self.text)?;
+        }
+        Ok(())
+    }
 }
 
 impl Answer {
@@ -136,6 +199,8 @@ pub struct Failure {
     pub phase: Phase,
     /// For people.
     pub message: SafeText,
+    /// Extended DNS Errors (RFC 8914) the server gave with its failure.
+    pub ede: Vec<Ede>,
 }
 
 impl Failure {
@@ -145,6 +210,7 @@ impl Failure {
             kind: FailureKind::Servfail,
             phase: Phase::Server,
             message: SafeText::from_static("the server failed (SERVFAIL)"),
+            ede: Vec::new(),
         }
     }
 
@@ -154,6 +220,7 @@ impl Failure {
             kind: FailureKind::Refused,
             phase: Phase::Server,
             message: SafeText::from_static("the server refused the query (REFUSED)"),
+            ede: Vec::new(),
         }
     }
 
@@ -163,6 +230,7 @@ impl Failure {
             kind: FailureKind::Timeout,
             phase: Phase::Network,
             message: SafeText::from_static("no answer within the deadline"),
+            ede: Vec::new(),
         }
     }
 
@@ -172,7 +240,21 @@ impl Failure {
             kind: FailureKind::Error,
             phase,
             message: message.into(),
+            ede: Vec::new(),
         }
+    }
+
+    /// The same failure with the server's Extended DNS Errors, which its
+    /// message then gives too: `the server failed (SERVFAIL): DNSSEC Bogus
+    /// (EDE 6): ...`.
+    pub fn with_ede(mut self, ede: Vec<Ede>) -> Failure {
+        if ede.is_empty() {
+            return self;
+        }
+        let said: Vec<String> = ede.iter().map(ToString::to_string).collect();
+        self.message = crate::safe!("{}: {}", self.message, said.join("; "));
+        self.ede = ede;
+        self
     }
 
     /// The same failure, said of an alias's target: "looking up the alias

@@ -28,11 +28,12 @@
 //!   new query for the canonical name (RFC 1034 §5.3.3).
 //! - Any other response code: an `error` naming it.
 
-use super::answer::{Answer, Failure, Phase, Rdata};
+use super::answer::{Answer, Ede, Failure, Phase, Rdata};
 use super::codec::{
     self, CLASS_IN, Message, NameBuf, OPCODE_QUERY, Rcode, RecordType, Same, Section,
 };
 use crate::name::{DomainName, MAX_WIRE};
+use crate::text::SafeText;
 
 /// The longest chain of aliases followed for one question.
 pub(crate) const MAX_ALIASES: usize = 16;
@@ -111,6 +112,36 @@ pub(crate) fn classify(query: &[u8], response: &[u8]) -> Verdict {
             };
         }
     };
+    let verdict = judge(&msg, query, qname, qtype);
+    // What the server says of its failure or answer (RFC 8914) goes with it.
+    let ede = msg.ede();
+    if ede.is_empty() {
+        return verdict;
+    }
+    let ede: Vec<Ede> = ede
+        .into_iter()
+        .map(|(code, text)| Ede {
+            code,
+            text: SafeText::new(&String::from_utf8_lossy(&text)),
+        })
+        .collect();
+    match verdict {
+        Verdict::Retry(f) => Verdict::Retry(f.with_ede(ede)),
+        Verdict::Fail(f) => Verdict::Fail(f.with_ede(ede)),
+        Verdict::Done(Step::Answer(mut a)) => {
+            a.ede = ede;
+            Verdict::Done(Step::Answer(a))
+        }
+        Verdict::Done(Step::Follow { mut partial, next }) => {
+            partial.ede = ede;
+            Verdict::Done(Step::Follow { partial, next })
+        }
+        other => other,
+    }
+}
+
+/// What a response read whole means for the query it answers.
+fn judge(msg: &Message<'_>, query: &[u8], qname: &[u8], qtype: RecordType) -> Verdict {
     match (msg.qdcount, &msg.question) {
         (1, Some(q)) => {
             if q.qtype != qtype || q.qclass != CLASS_IN {
@@ -157,7 +188,7 @@ pub(crate) fn classify(query: &[u8], response: &[u8]) -> Verdict {
         }
         Rcode::SERVFAIL => Verdict::Retry(Failure::servfail()),
         Rcode::REFUSED => Verdict::Retry(Failure::refused()),
-        Rcode::NOERROR | Rcode::NXDOMAIN => answer(&msg, qname, qtype),
+        Rcode::NOERROR | Rcode::NXDOMAIN => answer(msg, query, qname, qtype),
         other => Verdict::Fail(Failure::error(
             Phase::Server,
             format!("the server answered {other}"),
@@ -204,7 +235,7 @@ fn opcode_name(op: u8) -> String {
 }
 
 /// A NOERROR or NXDOMAIN response to a matching question.
-fn answer(msg: &Message<'_>, qname: &[u8], qtype: RecordType) -> Verdict {
+fn answer(msg: &Message<'_>, query: &[u8], qname: &[u8], qtype: RecordType) -> Verdict {
     // The aliases followed, in wire form; the last is the current name.
     let mut chain: Vec<NameBuf> = Vec::new();
     let mut ttl: Option<u32> = None;
@@ -338,8 +369,11 @@ fn answer(msg: &Message<'_>, qname: &[u8], qtype: RecordType) -> Verdict {
         aliases,
         records,
         ttl,
-        authenticated: msg.flags.authentic_data,
+        // AD means something only when the query asked for it (DO and
+        // AD set): otherwise it is a server's claim nobody asked for.
+        authenticated: msg.flags.authentic_data && codec::asks_dnssec(query),
         server: None,
+        ede: Vec::new(),
     };
     if !answer.records.is_empty() || answer.nxdomain || soa.is_some() {
         return Verdict::Done(Step::Answer(answer));

@@ -19,6 +19,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Length of the DNS header.
 pub(crate) const HEADER: usize = 12;
+/// The most of an Extended DNS Error's extra text that is kept.
+pub(crate) const MAX_EDE_TEXT: usize = 200;
 /// EDNS payload size advertised (the DNS flag day 2020 value).
 pub(crate) const EDNS_PAYLOAD: u16 = 1232;
 /// Class IN, the only class mxlookup asks about.
@@ -184,6 +186,25 @@ pub(crate) fn encode_query(
         out.extend_from_slice(&[0, 0, RecordType::OPT.0 as u8, p1, p2, 0, 0, 0, 0, 0, 0]);
     }
     Ok(())
+}
+
+/// Ask for DNSSEC in a query made by [`encode_query`] with EDNS: the DO bit
+/// in its OPT record (send signatures), and the AD bit in its header (RFC
+/// 6840 §5.7: the client understands AD, so a validating resolver says
+/// whether it validated).
+pub(crate) fn set_dnssec(query: &mut [u8]) {
+    if !has_edns(query) || query.len() < HEADER + 11 {
+        return;
+    }
+    query[3] |= 0x20;
+    let flags = query.len() - 4;
+    query[flags] |= 0x80;
+}
+
+/// Whether a query asked for DNSSEC ([`set_dnssec`]): only then does a
+/// response's AD bit mean anything to mxlookup.
+pub(crate) fn asks_dnssec(query: &[u8]) -> bool {
+    query.get(3).is_some_and(|b| b & 0x20 != 0)
 }
 
 /// Write a new ID into a query made by [`encode_query`].
@@ -482,6 +503,8 @@ pub(crate) struct Message<'a> {
     pub foreign_class: Option<u16>,
     /// The answer section holds a CNAME or DNAME.
     pub has_aliases: bool,
+    /// The OPT record's data (its options), if there is one.
+    opt: Option<(usize, usize)>,
 }
 
 /// Read the header and the question only: enough to tell whether a message
@@ -567,6 +590,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Message<'_>, Malformed> {
     let mut rcode_high = None;
     let mut foreign_class = None;
     let mut has_aliases = false;
+    let mut opt = None;
     for (i, section) in [Section::Answer, Section::Authority, Section::Additional]
         .into_iter()
         .enumerate()
@@ -590,6 +614,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Message<'_>, Malformed> {
                     return Err(Malformed("more than one OPT record"));
                 }
                 rcode_high = Some((rr.ttl >> 24) as u8);
+                opt = Some(rr.rdata);
             }
             pos = end;
         }
@@ -605,6 +630,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Message<'_>, Malformed> {
         known,
         foreign_class,
         has_aliases,
+        opt,
     })
 }
 
@@ -744,6 +770,32 @@ impl<'a> Message<'a> {
     pub(crate) fn preference(&self, rr: &Rr) -> u16 {
         let b = &self.bytes[rr.rdata.0..];
         u16::from_be_bytes([b[0], b[1]])
+    }
+
+    /// The Extended DNS Errors (RFC 8914) among the OPT record's options:
+    /// (info-code, extra text), at most a few, the text cut to
+    /// [`MAX_EDE_TEXT`] bytes. Malformed options are passed over.
+    pub(crate) fn ede(&self) -> Vec<(u16, Vec<u8>)> {
+        let Some((start, end)) = self.opt else {
+            return Vec::new();
+        };
+        let data = &self.bytes[start..end];
+        let mut out = Vec::new();
+        let mut at = 0;
+        while let Some(head) = data.get(at..at + 4) {
+            let code = u16::from_be_bytes([head[0], head[1]]);
+            let len = usize::from(u16::from_be_bytes([head[2], head[3]]));
+            let Some(value) = data.get(at + 4..at + 4 + len) else {
+                break;
+            };
+            if code == 15 && len >= 2 && out.len() < 4 {
+                let info = u16::from_be_bytes([value[0], value[1]]);
+                let text = &value[2..value.len().min(2 + MAX_EDE_TEXT)];
+                out.push((info, text.to_vec()));
+            }
+            at += 4 + len;
+        }
+        out
     }
 
     /// A TXT record's strings, joined (RFC 8461 §3.1, RFC 8460 §3).

@@ -9,12 +9,12 @@
 use super::answer::{Failure, FailureKind, Phase};
 use super::classify::{Step, Verdict, classify};
 use super::codec::{self, RecordType};
+use super::whole::{self, Whole};
 use super::{Ask, Deadline, Nameserver, Settings, tcp, tls};
 use crate::error::Error;
 use crate::name::DomainName;
 use futures_util::StreamExt;
 use hickory_resolver::config::{NameServerConfig, ProtocolConfig, ResolverOpts};
-use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::xfer::DnsHandle;
 use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::op::{
@@ -29,12 +29,14 @@ use tokio::time::{Instant, timeout_at};
 
 /// The engine built on hickory-resolver's nameserver pool: plain DNS, DoT and DoH.
 pub struct HickoryResolver {
-    pool: NameServerPool<TokioRuntimeProvider>,
+    pool: NameServerPool<Whole>,
     /// The plain servers over TCP only: for an answer that was cut short
     /// over UDP. `None` when every server is encrypted, or with `--tcp`.
-    tcp_pool: Option<NameServerPool<TokioRuntimeProvider>>,
+    tcp_pool: Option<NameServerPool<Whole>>,
     /// Every server is DoH: answers must carry ID 0, as the queries do.
     doh_only: bool,
+    /// Ask with DO and AD.
+    dnssec: bool,
     timeout: Duration,
     retries: u32,
     servers: usize,
@@ -149,14 +151,14 @@ impl HickoryResolver {
             .collect();
         let cx = Arc::new(PoolContext::new(opts, tls));
         let servers_len = servers.len();
-        let tcp_pool = (!tcp_servers.is_empty()).then(|| {
-            NameServerPool::from_config(tcp_servers, cx.clone(), TokioRuntimeProvider::default())
-        });
-        let pool = NameServerPool::from_config(servers, cx, TokioRuntimeProvider::default());
+        let tcp_pool = (!tcp_servers.is_empty())
+            .then(|| NameServerPool::from_config(tcp_servers, cx.clone(), Whole::default()));
+        let pool = NameServerPool::from_config(servers, cx, Whole::default());
         Ok(HickoryResolver {
             pool,
             tcp_pool,
             doh_only: wanted.iter().all(|s| matches!(s, Nameserver::Https(..))),
+            dnssec: settings.dnssec,
             timeout: settings.timeout,
             retries: settings.retries,
             servers: servers_len,
@@ -286,12 +288,17 @@ impl HickoryResolver {
         let mut query = Vec::new();
         codec::encode_query(0, name, qtype, edns, &mut query)
             .map_err(|e| Failure::error(Phase::Internal, e))?;
+        if self.dnssec {
+            codec::set_dnssec(&mut query);
+        }
         let mut options = DnsRequestOptions::default();
         options.use_edns = edns;
+        options.edns_set_dnssec_ok = self.dnssec && edns;
         options.recursion_desired = true;
         options.case_randomization = false;
-        let request =
+        let mut request =
             DnsRequest::from_query(Query::query(qname.clone(), HType::from(qtype.0)), options);
+        request.metadata.authentic_data = self.dnssec && edns;
         let cold = self
             .encrypted
             .as_ref()
@@ -342,16 +349,16 @@ impl HickoryResolver {
             // DoH asks with ID 0 (RFC 8484 §4.1), and hickory does not
             // check what comes back: an answer with another ID answers
             // another query.
-            Ok(response) if self.doh_only && id(response.as_buffer()) != 0 => {
+            Ok(response) if self.doh_only && id(whole::unwrap(&response)) != 0 => {
                 Attempt::Answer(Verdict::Fail(Failure::error(
                     Phase::Protocol,
                     crate::safe!(
                         "the DoH answer carries ID {}, not the query's 0: it answers another query",
-                        id(response.as_buffer())
+                        id(whole::unwrap(&response))
                     ),
                 )))
             }
-            Ok(response) => Attempt::Answer(classify(&query, response.as_buffer())),
+            Ok(response) => Attempt::Answer(classify(&query, whole::unwrap(&response))),
             Err(e) => match verdict_of_error(&query, qname, qtype, e) {
                 Ok(v) => Attempt::Answer(v),
                 Err(mut f) => {

@@ -33,9 +33,10 @@ mod system;
 mod tcp;
 mod tls;
 mod udp;
+mod whole;
 mod wire;
 
-pub use answer::{Answer, Failure, FailureKind, Phase, Rdata};
+pub use answer::{Answer, Ede, Failure, FailureKind, Phase, Rdata};
 pub(crate) use classify::Step;
 pub use codec::RecordType;
 pub use hickory::HickoryResolver;
@@ -259,6 +260,9 @@ pub struct Settings {
     pub retries: u32,
     /// The most lookups in flight at once (sizes windows and pools).
     pub concurrency: usize,
+    /// Ask with the DO and AD bits (RFC 6840 §5.7), so that a validating
+    /// resolver says whether it authenticated each answer.
+    pub dnssec: bool,
 }
 
 impl Default for Settings {
@@ -271,6 +275,7 @@ impl Default for Settings {
             timeout: Duration::from_secs(5),
             retries: 2,
             concurrency: 32,
+            dnssec: false,
         }
     }
 }

@@ -34,6 +34,7 @@ pub(super) const SOCKETS_PER_SERVER: usize = 4;
 pub struct WireResolver {
     servers: Vec<Arc<Server>>,
     tcp_only: bool,
+    dnssec: bool,
     timeout: Duration,
     retries: u32,
     rotation: AtomicUsize,
@@ -60,6 +61,7 @@ impl WireResolver {
         Ok(WireResolver {
             servers,
             tcp_only: settings.tcp_only,
+            dnssec: settings.dnssec,
             timeout: settings.timeout,
             retries: settings.retries,
             rotation: AtomicUsize::new(0),
@@ -108,6 +110,9 @@ impl WireResolver {
         })?;
         if case {
             codec::randomize_case(&mut q, rand::random());
+        }
+        if self.dnssec {
+            codec::set_dnssec(&mut q);
         }
         Ok(q)
     }

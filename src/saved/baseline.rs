@@ -636,6 +636,8 @@ mod tests {
                     addresses: vec!["192.0.2.9".parse().unwrap()],
                     unresolved: vec![Family::V6],
                 },
+                dnssec: None,
+                dane: None,
             }],
             implicit: None,
             problems: Vec::new(),

@@ -227,6 +227,7 @@ pub fn settled(r: &Record<'_>, seq: u64, fallback: Origin) -> Result<Settled, St
                 ttl: r.ttl,
                 authenticated: false,
                 server: r.server.as_deref().map(|s| Arc::new(SafeText::new(s))),
+                ede: r.ede.clone(),
             })
         }
         Status::Servfail | Status::Refused | Status::Timeout | Status::Error => {
@@ -240,6 +241,7 @@ pub fn settled(r: &Record<'_>, seq: u64, fallback: Origin) -> Result<Settled, St
             };
             failure.phase = r.phase.unwrap_or(failure.phase);
             failure.message = message();
+            failure.ede = r.ede.clone();
             Outcome::Failed(failure)
         }
         Status::Invalid => Outcome::Invalid(message()),
@@ -262,6 +264,9 @@ pub fn settled(r: &Record<'_>, seq: u64, fallback: Origin) -> Result<Settled, St
                 addresses,
                 unresolved: r.unresolved.clone(),
             }),
+            dnssec: r.dnssec,
+            dnssec_why: r.dnssec_why.as_deref().map(SafeText::new),
+            implicit_dane: r.dane.clone(),
             mta_sts: r.mta_sts.clone(),
             tls_rpt: r.tls_rpt.clone(),
             problems: problems.clone(),
@@ -285,6 +290,8 @@ fn exchanges(mx: &[MxRecord<'_>]) -> Vec<Exchange> {
                     addresses: m.addresses.clone()?,
                     unresolved: m.unresolved.clone(),
                 },
+                dnssec: m.dnssec,
+                dane: m.dane.clone(),
             })
         })
         .collect()

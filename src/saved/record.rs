@@ -9,8 +9,10 @@
 //! entry, and `unresolved` (the address families whose lookup failed) at
 //! the top and in each `mx` entry; with `--baseline`: `changes`.
 
-use crate::outcome::{Change, Family, MtaSts, Origin, Problem, Settled, Status, TlsRpt};
-use crate::resolver::Phase;
+use crate::outcome::{
+    Change, Dane, Dnssec, Family, MtaSts, Origin, Problem, Settled, Status, TlsRpt,
+};
+use crate::resolver::{Ede, Phase};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::borrow::Cow;
 use std::fmt;
@@ -51,12 +53,24 @@ pub struct Record<'a> {
     /// For a failure: which part of the conversation failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<Phase>,
+    /// Extended DNS Errors (RFC 8914) the server gave.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ede: Vec<Ede>,
     /// `--audit`, no MX: the domain's own addresses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub addresses: Option<Vec<IpAddr>>,
     /// `--audit`, no MX: the families whose address lookup failed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unresolved: Vec<Family>,
+    /// `--audit`, `--dnssec`: whether the MX answer was authenticated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dnssec: Option<Dnssec>,
+    /// Why the DNSSEC state is unknown, when it is.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub dnssec_why: Option<Cow<'a, str>>,
+    /// `--audit`, no MX: DANE for the domain itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dane: Option<Dane>,
     /// `--audit`: MTA-STS, when checked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mta_sts: Option<MtaSts>,
@@ -85,6 +99,12 @@ pub struct MxRecord<'a> {
     /// `--audit`: the families whose address lookup failed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unresolved: Vec<Family>,
+    /// `--audit`: whether the exchange's addresses were authenticated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dnssec: Option<Dnssec>,
+    /// `--audit`: DANE for the exchange.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dane: Option<Dane>,
 }
 
 /// The `mx` list: written straight from a result (no copy), or read back.
@@ -127,6 +147,8 @@ fn mx_records<'a>(r: &'a Settled) -> impl Iterator<Item = MxRecord<'a>> + 'a {
             unresolved: target
                 .map(|x| x.target.unresolved.clone())
                 .unwrap_or_default(),
+            dnssec: target.and_then(|x| x.dnssec),
+            dane: target.and_then(|x| x.dane.clone()),
         }
     })
 }
@@ -230,6 +252,7 @@ impl<'a> Record<'a> {
                 })
                 .unwrap_or_default(),
             phase: r.outcome.phase(),
+            ede: r.outcome.ede().to_vec(),
             addresses: audit
                 .filter(|a| a.resolved)
                 .and_then(|a| a.implicit.as_ref())
@@ -238,6 +261,11 @@ impl<'a> Record<'a> {
                 .and_then(|a| a.implicit.as_ref())
                 .map(|t| t.unresolved.clone())
                 .unwrap_or_default(),
+            dnssec: audit.and_then(|a| a.dnssec),
+            dnssec_why: audit
+                .and_then(|a| a.dnssec_why.as_ref())
+                .map(|w| Cow::Borrowed(w.as_str())),
+            dane: audit.and_then(|a| a.implicit_dane.clone()),
             mta_sts: audit.and_then(|a| a.mta_sts.clone()),
             tls_rpt: audit.and_then(|a| a.tls_rpt.clone()),
             problems: audit.map(|a| a.problems.clone()),

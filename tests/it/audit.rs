@@ -186,19 +186,25 @@ fn every_problem_from_a_real_zone_with_either_engine() {
                 p("unresolved_exchange", Some("192.0.2.1"))
             ]
         );
-        // Exchanges that do not exist or have no address.
+        // Exchanges that do not exist or have no address; gone.audit is
+        // a registrable domain of its own (by the Public Suffix List's
+        // default rule) that does not exist: anyone could register it.
         assert_eq!(
             codes(&r["dangling.audit"]),
             vec![
                 p("dangling_exchange", Some("gone.audit")),
                 p("dangling_exchange", Some("noaddr.audit")),
+                p("exchange_domain_unregistered", Some("gone.audit")),
                 p("no_route", None)
             ]
         );
         // One bad exchange of two: mail still has a route.
         assert_eq!(
             codes(&r["half.audit"]),
-            vec![p("dangling_exchange", Some("gone.audit"))]
+            vec![
+                p("dangling_exchange", Some("gone.audit")),
+                p("exchange_domain_unregistered", Some("gone.audit"))
+            ]
         );
         assert_eq!(
             codes(&r["loopback.audit"]),

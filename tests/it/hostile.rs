@@ -22,26 +22,6 @@ fn good(q: &Message) -> Message {
     mx_response(q, &[(10, name("mx.good.example."))])
 }
 
-/// The raw bytes of a response with the query's ID and question, then
-/// `tail` after the header's counts are set to `counts`.
-fn raw(q: &Message, flags: [u8; 2], counts: [u16; 3], tail: &[u8]) -> Vec<u8> {
-    let mut m = q.metadata.id.to_be_bytes().to_vec();
-    m.extend_from_slice(&flags);
-    m.extend_from_slice(&1u16.to_be_bytes());
-    for c in counts {
-        m.extend_from_slice(&c.to_be_bytes());
-    }
-    // The question exactly as asked (case kept).
-    let q_bytes = q.to_vec().unwrap();
-    let mut end = 12;
-    while q_bytes[end] != 0 {
-        end += 1 + q_bytes[end] as usize;
-    }
-    m.extend_from_slice(&q_bytes[12..end + 5]);
-    m.extend_from_slice(tail);
-    m
-}
-
 /// An MX record for the question (owner a pointer to it) with this RDATA.
 fn mx_rr(rdlength: u16, rdata: &[u8]) -> Vec<u8> {
     let mut r = vec![0xC0, 12, 0, 15, 0, 1, 0, 0, 0, 60];

@@ -8,6 +8,7 @@ mod support;
 
 mod audit;
 mod cli;
+mod dane;
 mod encrypted;
 mod faults;
 mod hostile;

@@ -392,11 +392,14 @@ fn the_table_and_csv_show_policies_compactly() {
     let text = String::from_utf8(out.stdout).unwrap();
     let mut lines = text.lines();
     assert!(
-        lines.next().unwrap().ends_with(",mta_sts,tls_rpt"),
+        lines
+            .next()
+            .unwrap()
+            .ends_with(",mta_sts,tls_rpt,dnssec,dane"),
         "{text}"
     );
-    assert!(text.contains(",enforce,ok"), "{text}");
-    assert!(text.contains(",none,none"), "{text}");
+    assert!(text.contains(",enforce,ok,insecure,none"), "{text}");
+    assert!(text.contains(",none,none,insecure,none"), "{text}");
     let mut cmd = mxlookup();
     cmd.env("MXLOOKUP_MTA_STS_PORT", w.nginx.port.to_string())
         .args([

@@ -459,6 +459,37 @@ pub fn mx_response(q: &Message, records: &[(u16, Name)]) -> Message {
     m
 }
 
+/// The raw bytes of a response with the query's ID and question, then
+/// `tail` after the header's counts are set to `counts`.
+pub fn raw(q: &Message, flags: [u8; 2], counts: [u16; 3], tail: &[u8]) -> Vec<u8> {
+    let mut m = q.metadata.id.to_be_bytes().to_vec();
+    m.extend_from_slice(&flags);
+    m.extend_from_slice(&1u16.to_be_bytes());
+    for c in counts {
+        m.extend_from_slice(&c.to_be_bytes());
+    }
+    // The question exactly as asked (case kept).
+    let q_bytes = q.to_vec().unwrap();
+    let mut end = 12;
+    while q_bytes[end] != 0 {
+        end += 1 + q_bytes[end] as usize;
+    }
+    m.extend_from_slice(&q_bytes[12..end + 5]);
+    m.extend_from_slice(tail);
+    m
+}
+
+/// One record for the question's name (a pointer to it), class IN, TTL
+/// 60, of type `rtype` with this RDATA.
+pub fn rr(rtype: u16, rdata: &[u8]) -> Vec<u8> {
+    let mut r = vec![0xC0, 12];
+    r.extend_from_slice(&rtype.to_be_bytes());
+    r.extend_from_slice(&[0, 1, 0, 0, 0, 60]);
+    r.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+    r.extend_from_slice(rdata);
+    r
+}
+
 pub fn name(s: &str) -> Name {
     Name::from_ascii(s).unwrap()
 }
@@ -672,7 +703,7 @@ fn start_daemon(program: &str, args: &[&str], addr: SocketAddr) -> Option<Daemon
 pub struct Knot {
     pub addr: SocketAddr,
     _daemon: Daemon,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Knot {
@@ -682,11 +713,44 @@ impl Knot {
     pub fn start(zones: &[(&str, String)]) -> Knot {
         let ip = IpAddr::from([127, 0, 0, 1]);
         for _ in 0..20 {
-            if let Some(k) = Self::start_at(SocketAddr::new(ip, free_port(ip)), zones) {
+            if let Some(k) = Self::start_at(SocketAddr::new(ip, free_port(ip)), zones, &[]) {
                 return k;
             }
         }
         panic!("knotd did not start on any port");
+    }
+
+    /// Like [`Knot::start`], with the zones named in `signed` signed by
+    /// knotd itself (`dnssec-signing: on`, ECDSA P-256, NSEC); their trust
+    /// anchors come from [`Knot::ds`].
+    pub fn start_signed(zones: &[(&str, String)], signed: &[&str]) -> Knot {
+        let ip = IpAddr::from([127, 0, 0, 1]);
+        for _ in 0..20 {
+            if let Some(k) = Self::start_at(SocketAddr::new(ip, free_port(ip)), zones, signed) {
+                return k;
+            }
+        }
+        panic!("knotd did not start on any port");
+    }
+
+    /// The DS record of a signed zone's key-signing key, as a trust anchor
+    /// for a validating resolver (`sec.test. DS 12345 13 2 ABCD...`), from
+    /// knotd's own key store (keymgr).
+    pub fn ds(&self, zone: &str) -> String {
+        let keymgr = program(&["keymgr"], "knot");
+        let conf = self.dir.path().join("knot.conf");
+        let out = Command::new(keymgr)
+            .arg("-c")
+            .arg(&conf)
+            .args([zone, "ds"])
+            .output()
+            .expect("run keymgr");
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.lines()
+            .find(|l| l.contains(" DS ") && l.contains(" 13 2 "))
+            .unwrap_or_else(|| panic!("no SHA-256 DS for {zone} from keymgr: {text}"))
+            .trim()
+            .to_string()
     }
 
     /// On port 53 of a free address in 127.0.0.0/8, where a recursive
@@ -701,14 +765,14 @@ impl Knot {
             {
                 continue;
             }
-            if let Some(k) = Self::start_at(addr, zones) {
+            if let Some(k) = Self::start_at(addr, zones, &[]) {
                 return k;
             }
         }
         panic!("knotd could not listen on port 53 of any loopback address (is this root?)");
     }
 
-    fn start_at(addr: SocketAddr, zones: &[(&str, String)]) -> Option<Knot> {
+    fn start_at(addr: SocketAddr, zones: &[(&str, String)], signed: &[&str]) -> Option<Knot> {
         let knotd = program(&["knotd"], "knot");
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display().to_string();
@@ -717,10 +781,14 @@ impl Knot {
             let file = format!("{d}/{origin}zone");
             std::fs::write(&file, text).unwrap();
             zone_conf.push_str(&format!("  - domain: {origin}\n    file: {file}\n"));
+            if signed.contains(origin) {
+                zone_conf.push_str("    dnssec-signing: on\n    dnssec-policy: test\n");
+            }
         }
         let conf = format!(
             "server:\n    listen: {}@{}\n    rundir: {d}\n    udp-workers: 2\n    tcp-workers: 2\n\
              database:\n    storage: {d}\n\
+             policy:\n  - id: test\n    algorithm: ecdsap256sha256\n    nsec3: off\n\
              template:\n  - id: default\n    storage: {d}\n    zonefile-sync: -1\n    journal-content: none\n    semantic-checks: off\n\
              zone:\n{zone_conf}\
              log:\n  - target: stderr\n    any: error\n",
@@ -733,7 +801,7 @@ impl Knot {
         Some(Knot {
             addr,
             _daemon: daemon,
-            _dir: dir,
+            dir,
         })
     }
 }
@@ -757,6 +825,17 @@ impl Unbound {
         Self::start_with(stubs, extra, None)
     }
 
+    /// A validating resolver (DNSSEC, with Extended DNS Errors) that
+    /// trusts the keys of `anchors` (DS records, see [`Knot::ds`]): names
+    /// under them are secure or bogus, every other name insecure.
+    pub fn start_validating(stubs: &[(&str, SocketAddr)], anchors: &[String]) -> Unbound {
+        let mut extra = String::from("    module-config: \"validator iterator\"\n    ede: yes\n");
+        for a in anchors {
+            extra.push_str(&format!("    trust-anchor: \"{a}\"\n"));
+        }
+        Self::start_with(stubs, &extra, None)
+    }
+
     /// Also serving DoT and DoH with the certificate of `certs`.
     pub fn start_encrypted(stubs: &[(&str, SocketAddr)], certs: &TestCa) -> Unbound {
         Self::start_with(stubs, "", Some(certs))
@@ -769,11 +848,16 @@ impl Unbound {
             let dir = tempfile::tempdir().unwrap();
             let d = dir.path().display().to_string();
             let port = free_port(ip);
+            let modules = if extra.contains("module-config") {
+                ""
+            } else {
+                "    module-config: \"iterator\"\n"
+            };
             let mut conf = format!(
                 "server:\n    interface: 127.0.0.1@{port}\n    do-ip6: no\n\
                  \x20   do-not-query-localhost: no\n    username: \"\"\n    chroot: \"\"\n\
                  \x20   directory: \"{d}\"\n    pidfile: \"{d}/unbound.pid\"\n    use-syslog: no\n\
-                 \x20   logfile: \"\"\n    verbosity: 0\n    module-config: \"iterator\"\n\
+                 \x20   logfile: \"\"\n    verbosity: 0\n{modules}\
                  \x20   access-control: 127.0.0.0/8 allow\n    num-threads: 1\n\
                  \x20   local-zone: \"test.\" nodefault\n{extra}"
             );
