@@ -86,6 +86,15 @@ impl<R: Resolver> Pipeline<R> {
             .unwrap_or_default()
     }
 
+    /// The `--expect` rules that matched no domain (a typo would otherwise
+    /// disable a check in silence).
+    pub fn unused_expectations(&self) -> Vec<String> {
+        self.auditor
+            .as_ref()
+            .map(|a| a.unused_expectations())
+            .unwrap_or_default()
+    }
+
     /// How the policy fetches went, when there were any.
     pub fn fetch_stats(&self) -> Option<FetchStats> {
         self.auditor.as_ref().and_then(|a| a.fetch_stats())

@@ -72,6 +72,11 @@ impl Checks {
         self.routing || self.mta_sts || self.tls_rpt || self.dnssec || self.dane || self.takeover
     }
 
+    /// Whether the exchanges' addresses are looked up.
+    pub fn resolves(&self) -> bool {
+        self.routing || self.dnssec || self.dane || self.takeover
+    }
+
     /// Whether queries must ask for DNSSEC (DO and AD).
     pub fn asks_dnssec(&self) -> bool {
         self.dnssec || self.dane

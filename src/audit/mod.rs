@@ -39,6 +39,7 @@ use policy::Policies;
 use security::Security;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// What the audit does.
@@ -113,6 +114,8 @@ pub(crate) struct Auditor<R> {
     security: Option<Security<R>>,
     policies: Option<Policies<R>>,
     expect: Vec<Expectation>,
+    /// Whether each rule of `expect` matched a domain of the run.
+    expect_used: Box<[AtomicBool]>,
 }
 
 impl<R: Resolver> Auditor<R> {
@@ -141,7 +144,8 @@ impl<R: Resolver> Auditor<R> {
             } else {
                 0
             },
-            cache: (checks.routing || checks.dnssec || checks.dane || checks.takeover)
+            cache: checks
+                .resolves()
                 .then(|| AddressCache::new(resolver.clone(), limiter.clone(), cache::CAPACITY)),
             security: (checks.dane || checks.takeover).then(|| {
                 Security::new(
@@ -153,6 +157,11 @@ impl<R: Resolver> Auditor<R> {
             }),
             policies: (checks.mta_sts || checks.tls_rpt)
                 .then(|| Policies::new(resolver, limiter, fetcher)),
+            expect_used: options
+                .expect
+                .iter()
+                .map(|_| AtomicBool::new(false))
+                .collect(),
             expect: options.expect,
         })
     }
@@ -164,6 +173,11 @@ impl<R: Resolver> Auditor<R> {
 
     /// The report of one domain, given what its MX lookup came to.
     pub(crate) async fn audit(&self, domain: &DomainName, outcome: &Outcome) -> Audit {
+        for (rule, used) in self.expect.iter().zip(&self.expect_used) {
+            if !used.load(Ordering::Relaxed) && rule.applies_to(domain.as_str()) {
+                used.store(true, Ordering::Relaxed);
+            }
+        }
         let hosts = problems::targets(domain, outcome);
         // Policies are about where mail goes: not for a failed lookup, a
         // name that does not exist, or a null MX.
@@ -280,6 +294,16 @@ impl<R: Resolver> Auditor<R> {
         };
         report.dnssec = Some(state);
         report.dnssec_why = why;
+    }
+
+    /// The `--expect` rules that matched no domain of the run, as written.
+    pub(crate) fn unused_expectations(&self) -> Vec<String> {
+        self.expect
+            .iter()
+            .zip(&self.expect_used)
+            .filter(|(_, used)| !used.load(Ordering::Relaxed))
+            .map(|(rule, _)| rule.rule())
+            .collect()
     }
 
     /// How the caches did: each kind of lookup made once per run.

@@ -167,7 +167,7 @@ pub(crate) fn report(
     let mut implicit = None;
     match outcome.status() {
         Status::Ok => {
-            let (mut some, mut unknown) = (false, false);
+            let (mut some, mut unknown, mut special_only) = (false, false, false);
             for (_, e) in outcome.mx_records() {
                 if e.is_root() || exchanges.iter().any(|x: &Exchange| &x.name == e) {
                     continue;
@@ -181,7 +181,8 @@ pub(crate) fn report(
                 }
                 let Some(found) = lookup(e) else { continue };
                 match target_problems(e, found, true, &mut problems) {
-                    Reach::Some => some = true,
+                    Reach::Some if public(found) => some = true,
+                    Reach::Some => special_only = true,
                     Reach::Unknown(_) => unknown = true,
                     Reach::None(_) => {}
                 }
@@ -196,18 +197,31 @@ pub(crate) fn report(
                 problems.push(problem(
                     Code::NoRoute,
                     None,
-                    "no exchange has an address: mail cannot be delivered".into(),
+                    if special_only {
+                        "no exchange has a public address (only loopback, private, link-local or other special-purpose ones): mail from the internet cannot be delivered".into()
+                    } else {
+                        "no exchange has an address: mail cannot be delivered".into()
+                    },
                 ));
             }
         }
         Status::NoMx => {
             if let Some(found) = lookup(domain) {
                 match target_problems(domain, found, false, &mut problems) {
-                    Reach::Some => problems.push(problem(
-                        Code::ImplicitMx,
-                        None,
-                        format!("no MX records: mail goes to {domain} itself (RFC 5321 §5.1)"),
-                    )),
+                    Reach::Some => {
+                        problems.push(problem(
+                            Code::ImplicitMx,
+                            None,
+                            format!("no MX records: mail goes to {domain} itself (RFC 5321 §5.1)"),
+                        ));
+                        if !public(found) {
+                            problems.push(problem(
+                                Code::NoRoute,
+                                None,
+                                "no MX records, and the domain's own addresses are all special-purpose: mail from the internet cannot be delivered".into(),
+                            ));
+                        }
+                    }
                     Reach::None(_) => problems.push(problem(
                         Code::NoRoute,
                         None,
@@ -227,6 +241,16 @@ pub(crate) fn report(
         problems,
         ..Audit::default()
     }
+}
+
+/// Whether a host has an address the internet can reach (not only
+/// special-purpose ones, RFC 6890).
+fn public(found: &Addresses) -> bool {
+    found
+        .target()
+        .addresses
+        .iter()
+        .any(|ip| special(*ip).is_none())
 }
 
 /// The null MX shapes RFC 7505 §3 does not allow, as received.
@@ -374,6 +398,42 @@ mod tests {
         let mut c: Vec<Code> = r.problems.iter().map(|p| p.code).collect();
         c.sort();
         c
+    }
+
+    #[test]
+    fn special_addresses_only_are_no_route_and_beside_public_ones_a_warning() {
+        let d = name("shop.example");
+        let o = answered(vec![mx(10, "lo.example"), mx(20, "lan.example")], false);
+        let lo = (name("lo.example"), addrs(vec![v4("127.0.0.1")], vec![]));
+        let lan = (name("lan.example"), addrs(vec![v4("10.0.0.5")], vec![]));
+        let public = (
+            name("lan.example"),
+            addrs(vec![v4("93.184.215.14")], vec![]),
+        );
+        let only = report(&d, &o, &[lo.clone(), lan]);
+        assert_eq!(
+            codes(&only),
+            [Code::NoRoute, Code::SpecialAddress, Code::SpecialAddress]
+        );
+        assert!(
+            only.problems
+                .iter()
+                .any(|p| p.message.contains("no exchange has a public address"))
+        );
+        assert_eq!(
+            codes(&report(&d, &o, &[lo.clone(), public])),
+            [Code::SpecialAddress]
+        );
+        let implicit = answered(vec![], false);
+        let own = report(
+            &d,
+            &implicit,
+            &[(d.clone(), addrs(vec![v4("192.168.1.1")], vec![]))],
+        );
+        assert_eq!(
+            codes(&own),
+            [Code::ImplicitMx, Code::NoRoute, Code::SpecialAddress]
+        );
     }
 
     #[test]

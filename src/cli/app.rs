@@ -14,7 +14,7 @@ use mxlookup::pipeline::{self, Backpressure, Finish, Interrupt, Pipeline};
 use mxlookup::report::{self, Counts, Sink};
 use mxlookup::resolver::{AnyResolver, Resolver, ServerStats};
 use mxlookup::saved::Baseline;
-use mxlookup::text::SafeText;
+use mxlookup::text::{SafeText, escape_text};
 use mxlookup::{Error, Limiter};
 use std::io;
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
@@ -60,7 +60,7 @@ pub(super) fn run(config: Config) -> Result<u8, Fatal> {
     let held = Arc::new(AtomicUsize::new(0));
     let checks = config.audit.checks;
     let style = output.style(
-        config.audit.wanted(),
+        (config.audit.wanted(), checks.resolves()),
         checks.mta_sts || checks.tls_rpt || config.audit.expect.iter().any(|e| e.needs_mta_sts()),
         checks.dnssec || checks.dane,
         config.baseline.is_some(),
@@ -110,7 +110,11 @@ pub(super) fn run(config: Config) -> Result<u8, Fatal> {
                 max: report::MAX_HELD,
             });
         let finish = pipeline.run(entry_rx, result_tx, interrupt_rx).await;
-        let stats = (pipeline.cache_stats(), pipeline.fetch_stats());
+        let stats = (
+            pipeline.cache_stats(),
+            pipeline.fetch_stats(),
+            pipeline.unused_expectations(),
+        );
         Ok::<_, Error>((finish, resolver.server_stats(), stats))
     });
     // Answers still arriving for abandoned lookups are of no interest.
@@ -118,7 +122,7 @@ pub(super) fn run(config: Config) -> Result<u8, Fatal> {
     let written = writer
         .join()
         .unwrap_or_else(|_| Err(io::Error::other("the output thread failed")));
-    let (finish, servers, (cache, fetches)) = outcome?;
+    let (finish, servers, (cache, fetches, unused)) = outcome?;
     ui.finish();
 
     let (counts, unseen, finish) = match written {
@@ -129,6 +133,14 @@ pub(super) fn run(config: Config) -> Result<u8, Fatal> {
         }
         Err(e) => return Err(Fatal::Output(e)),
     };
+    if finish == Finish::Complete {
+        for rule in &unused {
+            ui.error(&format!(
+                "warning: --expect {}: no domain of this run matches it (a typo?): nothing was checked against it",
+                escape_text(rule)
+            ));
+        }
+    }
     let mut notes = Vec::new();
     for (kind, c) in cache {
         notes.push(report::cache_summary(kind, c));
@@ -157,7 +169,13 @@ pub(super) fn run(config: Config) -> Result<u8, Fatal> {
     }
     summary(&ui, &counts, duplicates, &servers, &notes, finish);
     let signal = signal.load(Ordering::Relaxed);
-    Ok(exit::for_run(&counts, output.require_mx, finish, signal))
+    Ok(exit::for_run(
+        &counts,
+        output.require_mx,
+        &output.fail_on,
+        finish,
+        signal,
+    ))
 }
 
 fn summary(

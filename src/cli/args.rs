@@ -132,6 +132,10 @@ pub(super) struct OutputArgs {
     #[arg(long)]
     pub require_mx: bool,
 
+    /// Which audit findings make the exit status 1: error (the default), warning (warnings too), or a comma-separated list of codes (only those); a failed lookup, and a finding that is unknown, always do
+    #[arg(long, value_name = "WHAT", value_parser = parse_fail_on, default_value = "error", env = "MXLOOKUP_FAIL_ON")]
+    pub fail_on: super::exit::FailOn,
+
     /// One row per mail exchange instead of one per domain: its addresses, DANE state and findings, how many domains depend on it and for how many it is the only exchange (with up to 20 of each); written when the run ends, memory bounded by the number of distinct exchanges
     #[arg(long)]
     pub by_exchange: bool,
@@ -200,6 +204,8 @@ pub enum FormatArg {
     Ndjson,
     /// CSV, one row per MX record, as results arrive
     Csv,
+    /// dig's +short: `10 mx1.example.net.` per line, in input order, no summary
+    Short,
 }
 
 impl From<FormatArg> for Format {
@@ -210,8 +216,14 @@ impl From<FormatArg> for Format {
             FormatArg::Json => Format::Json,
             FormatArg::Ndjson => Format::Ndjson,
             FormatArg::Csv => Format::Csv,
+            FormatArg::Short => Format::Short,
         }
     }
+}
+
+/// `--fail-on`: a severity or a list of codes.
+fn parse_fail_on(s: &str) -> Result<super::exit::FailOn, String> {
+    super::exit::FailOn::parse(s)
 }
 
 /// `--checks`: a list of check names.

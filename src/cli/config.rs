@@ -63,17 +63,23 @@ impl Config {
                 None => sources.push(Source::Stdin),
                 Some(Habit::Server(s)) => nameservers.push(s),
                 Some(Habit::Type) => {}
-                Some(Habit::Short) if given.format && output.format != Format::Plain => {
+                Some(Habit::Short) if given.format && output.format != Format::Short => {
                     return Err(Fatal::Usage(
-                        "+short is --format plain: it cannot go with another --format (or -J, or MXLOOKUP_FORMAT)".into(),
+                        "+short is --format short: it cannot go with another --format (or -J, or MXLOOKUP_FORMAT)".into(),
                     ));
                 }
-                Some(Habit::Short) => output.format = Format::Plain,
+                Some(Habit::Short) => output.format = Format::Short,
                 Some(Habit::Tcp) => tcp = true,
             }
         }
         if !args.is_empty() {
             sources.push(Source::Args { first, args });
+        }
+        // As dig +short: the records and nothing else (errors still go to
+        // stderr).
+        if output.format == Format::Short {
+            output.quiet = true;
+            output.progress = false;
         }
         for path in &cli.files {
             sources.push(Source::open(path)?);
@@ -232,6 +238,8 @@ pub(super) struct Output {
     /// Colour the table.
     pub color: bool,
     pub require_mx: bool,
+    /// Which findings fail the run (`--fail-on`).
+    pub fail_on: super::exit::FailOn,
     /// One row per exchange (`--by-exchange`).
     pub by_exchange: bool,
     /// Draw a progress line on stderr (it is a terminal).
@@ -258,6 +266,7 @@ impl Output {
             color: color_wanted(a.color, stdout_is_terminal, env),
             require_mx: a.require_mx,
             by_exchange: a.by_exchange,
+            fail_on: a.fail_on.clone(),
             progress: !a.quiet && !dumb && std::io::stderr().is_terminal(),
             quiet: a.quiet,
             flush_lines: stdout_is_terminal,
@@ -268,7 +277,7 @@ impl Output {
     /// The sinks' style.
     pub(super) fn style(
         &self,
-        audit: bool,
+        audit: (bool, bool),
         policies: bool,
         security: bool,
         changes: bool,
@@ -277,7 +286,8 @@ impl Output {
             color: self.color,
             flush_lines: self.flush_lines,
             width: self.width,
-            audit,
+            audit: audit.0,
+            addresses: audit.1,
             policies,
             security,
             changes,
@@ -346,7 +356,7 @@ fn dig_habit(arg: &str) -> Result<Option<Habit>, Fatal> {
             "short" => Ok(Some(Habit::Short)),
             "tcp" | "vc" => Ok(Some(Habit::Tcp)),
             _ => Err(Fatal::Usage(format!(
-                "'{}' is a dig option mxlookup does not have; see --help (+short is --format plain, +tcp is --tcp)",
+                "'{}' is a dig option mxlookup does not have; see --help (+short is --format short, +tcp is --tcp)",
                 shown()
             ))),
         };

@@ -52,6 +52,7 @@ pub(super) fn run(files: &[PathBuf], output: &Output) -> Result<u8, Fatal> {
     ranks.insert(Place::Argument, 0);
     let mut order: Vec<(u32, u64, u64, u32, u32)> = Vec::new();
     let (mut audit, mut policies, mut security, mut changes) = (false, false, false, false);
+    let mut addresses = false;
     for (f, (name, records)) in loaded.iter().enumerate() {
         for (i, (r, line)) in records.iter().enumerate() {
             let origin = origin_of(&r, name, line);
@@ -60,6 +61,8 @@ pub(super) fn run(files: &[PathBuf], output: &Output) -> Result<u8, Fatal> {
             let domain = mxlookup::input::fnv1a64(r.domain.as_bytes());
             order.push((rank, origin.line, domain, f as u32, i as u32));
             audit |= r.problems.is_some();
+            addresses |=
+                r.addresses.is_some() || r.mx.records().iter().any(|m| m.addresses.is_some());
             policies |= r.mta_sts.is_some() || r.tls_rpt.is_some();
             security |= r.dnssec.is_some() || r.mx.records().iter().any(|m| m.dane.is_some());
             changes |= r.changes.is_some();
@@ -89,7 +92,7 @@ pub(super) fn run(files: &[PathBuf], output: &Output) -> Result<u8, Fatal> {
     let conflicts = merged.conflicts.len();
     let order = merged.order;
 
-    let style = output.style(audit, policies, security, changes);
+    let style = output.style((audit, addresses), policies, security, changes);
     let mut sink = report::sink(
         output.format,
         io::stdout(),
@@ -132,6 +135,7 @@ pub(super) fn run(files: &[PathBuf], output: &Output) -> Result<u8, Fatal> {
     Ok(exit::for_run(
         &counts,
         output.require_mx,
+        &output.fail_on,
         Finish::Complete,
         0,
     ))

@@ -9,12 +9,14 @@ mod csv;
 mod exchanges;
 mod json;
 mod order;
+mod short;
 mod table;
 
 pub use self::csv::CsvSink;
 pub use exchanges::{ByExchange, EXAMPLES, ExchangeRow};
 pub use json::{JsonFormat, NdjsonSink};
 pub use order::{InOrder, MAX_HELD};
+pub use short::Short;
 pub use table::{Paged, wrap_name};
 
 use crate::outcome::{Change, Code, Settled, Status};
@@ -37,12 +39,17 @@ pub enum Format {
     Ndjson,
     /// `domain,status,preference,exchange,error,source`, one row per MX record.
     Csv,
+    /// dig's `+short`: `10 mx1.example.net.` per line, in input order.
+    Short,
 }
 
 impl Format {
     /// Whether results come out in input order (held until their turn).
     pub fn in_order(self) -> bool {
-        matches!(self, Format::Table | Format::Plain | Format::Json)
+        matches!(
+            self,
+            Format::Table | Format::Plain | Format::Json | Format::Short
+        )
     }
 }
 
@@ -55,8 +62,11 @@ pub struct Style {
     pub flush_lines: bool,
     /// The terminal's width, for the table; `None` for no limit.
     pub width: Option<usize>,
-    /// Show the audit's addresses and problems.
+    /// Show the audit's problems (`--audit`, `--expect`).
     pub audit: bool,
+    /// Show the exchanges' addresses (looked up: not with `--expect`
+    /// alone).
+    pub addresses: bool,
     /// Show the policies (MTA-STS, TLS-RPT).
     pub policies: bool,
     /// Show DNSSEC and DANE.
@@ -94,6 +104,7 @@ pub fn sink<W: Write + Send + 'static>(
         Format::Json => Box::new(InOrder::new(JsonFormat::new(out, style.flush_lines), held)),
         Format::Table => Box::new(InOrder::new(Paged::table(out, style), held)),
         Format::Plain => Box::new(InOrder::new(Paged::plain(out, style), held)),
+        Format::Short => Box::new(InOrder::new(Short::new(out, style.flush_lines), held)),
     }
 }
 

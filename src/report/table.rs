@@ -270,7 +270,7 @@ fn fit(widths: &mut [usize], flexible: &[usize], total: usize, floor: usize) {
 /// one row with its status and what it means. With the audit, the
 /// addresses of each exchange, and one row per problem.
 pub(super) fn render_table(results: &[Shown], style: &Style) -> String {
-    let audit = style.audit;
+    let audit = style.addresses;
     let mut rows: Vec<Vec<String>> = Vec::new();
     for r in results {
         let status = paint(r.status, style.color);
@@ -423,7 +423,7 @@ fn write_plain<W: Write>(out: &mut W, page: &[Shown], style: &Style) -> io::Resu
             writeln!(out, "{domain:<width$}  [{}] {}", r.status, r.note)?;
         }
         for (_, e, a) in r.mx.iter() {
-            if style.audit {
+            if style.addresses {
                 writeln!(out, "{domain:<width$}  {e}  {a}")?;
             } else {
                 writeln!(out, "{domain:<width$}  {e}")?;
@@ -549,6 +549,7 @@ mod tests {
         }));
         let style = Style {
             audit: true,
+            addresses: true,
             width: Some(70),
             ..Style::default()
         };

@@ -208,11 +208,14 @@ fn every_problem_from_a_real_zone_with_either_engine() {
         );
         assert_eq!(
             codes(&r["loopback.audit"]),
-            vec![p("special_address", Some("lo.audit"))]
+            vec![p("no_route", None), p("special_address", Some("lo.audit"))]
         );
         assert_eq!(
             codes(&r["private.audit"]),
-            vec![p("special_address", Some("mx.private.audit"))]
+            vec![
+                p("no_route", None),
+                p("special_address", Some("mx.private.audit"))
+            ]
         );
         // The server refuses a name outside its zone: unknown, not bad.
         assert_eq!(
@@ -233,7 +236,7 @@ fn every_problem_from_a_real_zone_with_either_engine() {
         assert_eq!(out.status.code(), Some(1), "{e}");
         for line in [
             "problems:",
-            "3 no_route",
+            "5 no_route",
             "2 dangling_exchange",
             "2 invalid_null_mx",
             "2 unresolved_exchange",
@@ -434,6 +437,49 @@ fn shared_exchanges_are_resolved_once_under_full_concurrency() {
 }
 
 #[test]
+fn fail_on_chooses_what_fails_the_job() {
+    let z = ZoneServer::start("audit.", ZONE);
+    let server = z.addr.to_string();
+    let exit = |extra: &[&str], names: &[&str]| {
+        let mut args = vec!["-n", server.as_str(), "--audit", "-q"];
+        args.extend(extra);
+        args.extend(names);
+        run(&args, None).status.code()
+    };
+    // The README's CI recipe: a domain whose only exchange is loopback
+    // cannot receive mail from the internet.
+    assert_eq!(exit(&["--require-mx"], &["loopback.audit"]), Some(1));
+    assert_eq!(exit(&["--require-mx"], &["good.audit"]), Some(0));
+    // cname_target is a warning: it fails only when asked.
+    assert_eq!(exit(&[], &["alias.audit"]), Some(0));
+    assert_eq!(exit(&["--fail-on", "warning"], &["alias.audit"]), Some(1));
+    assert_eq!(
+        exit(&["--fail-on", "cname_target"], &["alias.audit"]),
+        Some(1)
+    );
+    assert_eq!(
+        exit(
+            &["--fail-on", "special_address"],
+            &["alias.audit", "good.audit"]
+        ),
+        Some(0)
+    );
+    // A list of codes: only those; an error not among them passes.
+    assert_eq!(
+        exit(&["--fail-on", "cname_target"], &["dangling.audit"]),
+        Some(0)
+    );
+    // A lookup that fails always fails the job.
+    assert_eq!(
+        exit(&["--fail-on", "cname_target"], &["unresolved.audit"]),
+        Some(1)
+    );
+    let bad = run(&["--fail-on", "nonsense", "good.audit"], None);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("'nonsense'"), "{}", stderr(&bad));
+}
+
+#[test]
 fn expectations_say_where_mail_must_go() {
     let z = ZoneServer::start("audit.", ZONE);
     let server = z.addr.to_string();
@@ -468,12 +514,37 @@ fn expectations_say_where_mail_must_go() {
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 
-    // Rules only apply to the domains they match.
+    // Rules only apply to the domains they match; a rule that matches no
+    // domain is a warning naming it (a typo would disable a check).
     let out = run_expect(
-        &["loopback.audit=lo.audit", "good.*=mx*.provider.audit"],
+        &[
+            "loopback.audit=lo.audit",
+            "good.*=mx*.provider.audit",
+            "goood.audit=*.provider.audit",
+        ],
         &["good.audit", "loopback.audit", "alias.audit"],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let e = stderr(&out);
+    assert!(
+        e.contains("--expect goood.audit=*.provider.audit: no domain of this run matches it"),
+        "{e}"
+    );
+    assert!(!e.contains("--expect good.*"), "{e}");
+    // --expect alone: no addresses column in the table.
+    let table = run(
+        &[
+            "-n",
+            &server,
+            "--expect",
+            "*.audit=*.provider.audit",
+            "alias.audit",
+        ],
+        None,
+    );
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(!text.contains("ADDRESSES"), "{text}");
+    assert!(text.contains("unexpected_exchange"), "{text}");
 
     // From a file, with comments; a bad rule names its line.
     let dir = tempfile::tempdir().unwrap();

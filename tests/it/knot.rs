@@ -410,6 +410,7 @@ fn the_audit_through_unbound_in_front_of_knot_finds_every_problem() {
             "cnmx.interop.test",
             vec![
                 ("cname_target", Some("alias.interop.test")),
+                ("no_route", None),
                 ("special_address", Some("alias.interop.test")),
             ],
         ),
@@ -429,6 +430,7 @@ fn the_audit_through_unbound_in_front_of_knot_finds_every_problem() {
             "nodata.interop.test",
             vec![
                 ("implicit_mx", None),
+                ("no_route", None),
                 ("special_address", Some("nodata.interop.test")),
             ],
         ),
@@ -442,7 +444,10 @@ fn the_audit_through_unbound_in_front_of_knot_finds_every_problem() {
         ),
         (
             "private.interop.test",
-            vec![("special_address", Some("mx.private.interop.test"))],
+            vec![
+                ("no_route", None),
+                ("special_address", Some("mx.private.interop.test")),
+            ],
         ),
         (
             "d1.interop.test",
