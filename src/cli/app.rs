@@ -42,6 +42,14 @@ pub(super) fn run(config: Config) -> Result<u8, Fatal> {
         }
     }
 
+    if std::io::IsTerminal::is_terminal(&std::io::stdin())
+        && config
+            .sources
+            .iter()
+            .any(|s| matches!(s, mxlookup::input::Source::Stdin))
+    {
+        ui.note("reading domains from the terminal, one per line; Ctrl-D ends the list");
+    }
     let entries = Entries::new(config.sources)
         .with_shard(config.shard)
         .keep_duplicates(config.keep_duplicates);
@@ -65,6 +73,10 @@ pub(super) fn run(config: Config) -> Result<u8, Fatal> {
         checks.dnssec || checks.dane,
         config.baseline.is_some(),
     );
+    let style = report::Style {
+        job: config.job.clone(),
+        ..style
+    };
     let sink = report::sink(output.format, io::stdout(), style, held.clone());
     // Only the in-order formats hold results back.
     let held = if output.format.in_order() {
@@ -239,7 +251,11 @@ async fn handle_signals(
                     ui.note("stopping now: lookups in flight are reported as interrupted");
                     let _ = tx.send(Interrupt::Abort);
                 }
-                _ => std::process::exit(i32::from(exit::for_signal(first.load(Ordering::Relaxed)))),
+                _ => {
+                    // Leave no progress line behind on the terminal.
+                    ui.finish();
+                    std::process::exit(i32::from(exit::for_signal(first.load(Ordering::Relaxed))))
+                }
             }
         }
     }

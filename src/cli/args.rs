@@ -16,10 +16,7 @@ use std::time::Duration;
     max_term_width = 100,
     args_conflicts_with_subcommands = true,
     about = "Where does mail for these domains go? Concurrent MX lookups, one result per domain.",
-    after_help = "Exit status: 0 every domain got a definite answer (ok, null_mx, no_mx, nxdomain); \
-1 at least one did not (servfail, refused, timeout, error, invalid), or with --require-mx any domain \
-is not ok, or --audit/--expect found an error; 2 the run could not be done; 3 nothing failed but \
-something changed since --baseline; 129/130/143 interrupted by SIGHUP/SIGINT/SIGTERM."
+    after_help = "Exit status: 0 every domain got a definite answer and no finding --fail-on chose; 1 a lookup failed, a finding --fail-on chose (errors by default) or an unknown one; 2 the run could not be done; 3 something changed since --baseline; 4 report: shards are missing; 129/130/143 interrupted. See mxlookup man."
 )]
 pub(super) struct Cli {
     /// Domains to look up; an email address contributes its domain part; `-` reads stdin. As in dig, `@SERVER` names a nameserver (like -n) and `MX` may follow a domain

@@ -19,6 +19,9 @@ pub(super) struct Config {
     pub settings: Settings,
     pub engine: Engine,
     pub shard: Option<Shard>,
+    /// With `--shard`: the shard and the job's fingerprint, written into
+    /// every record so that `report` can tell a complete job.
+    pub job: Option<mxlookup::report::Job>,
     /// Look up and report duplicate lines too, instead of remembering every name.
     pub keep_duplicates: bool,
     /// Queries started per second; `None` for unlimited.
@@ -114,6 +117,26 @@ impl Config {
                 Some(Baseline::read(reader, &shown, reopen).map_err(Fatal::Baseline)?)
             }
         };
+        let mut warnings = Vec::new();
+        let mut timeout = cli.timeout;
+        if nameservers.is_empty() {
+            let system = mxlookup::resolver::SystemConfig::read()?;
+            warnings.extend(
+                system
+                    .skipped
+                    .iter()
+                    .map(|s| format!("warning: {s}: skipped")),
+            );
+            if let (Some(d), false) = (system.deadline, given.timeout) {
+                timeout = d;
+            }
+            nameservers = system
+                .servers()?
+                .into_iter()
+                .map(mxlookup::resolver::Nameserver::Plain)
+                .collect();
+        }
+        nameservers = usable_servers(nameservers, &mut warnings)?;
         let mut checks = cli.checks.unwrap_or(if cli.audit {
             audit::Checks::ALL
         } else {
@@ -124,12 +147,12 @@ impl Config {
         let fetching =
             checks.mta_sts && checks.fetch || expect.iter().any(audit::Expectation::needs_mta_sts);
         let https_ca_file = cli.ca_file.clone();
-        let warnings = encryption_warnings(
+        warnings.extend(encryption_warnings(
             &nameservers,
             &cli.tls_name,
             &cli.ca_file.clone().filter(|_| !fetching),
             tcp,
-        );
+        ));
         if let Some(name) = &cli.tls_name
             && rustls::pki_types::ServerName::try_from(name.as_str()).is_err()
         {
@@ -138,6 +161,17 @@ impl Config {
                 escape_text(name)
             )));
         }
+        let job = cli.shard.map(|s| mxlookup::report::Job {
+            shard: format!("{}/{}", s.index, s.count),
+            fingerprint: fingerprint(
+                &sources,
+                &checks,
+                &expect,
+                &cli.baseline,
+                cli.keep_duplicates,
+                s.count,
+            ),
+        });
         Ok(Config {
             sources,
             warnings,
@@ -146,12 +180,13 @@ impl Config {
                 tls_name: cli.tls_name,
                 ca_file: cli.ca_file,
                 tcp_only: tcp,
-                timeout: cli.timeout,
+                timeout,
                 retries: cli.retries,
                 concurrency: cli.concurrency as usize,
                 dnssec: cli.dnssec || checks.asks_dnssec(),
             },
             engine: cli.engine.into(),
+            job,
             shard: cli.shard,
             keep_duplicates: cli.keep_duplicates,
             rate: cli.rate,
@@ -162,13 +197,78 @@ impl Config {
                 https: audit::Https {
                     ca_file: https_ca_file,
                     concurrency: cli.https_concurrency as usize,
-                    timeout: cli.timeout,
+                    timeout,
                     port: mta_sts_port()?,
                 },
             },
             baseline,
         })
     }
+}
+
+/// What makes two shards parts of one job: the input (arguments by their
+/// text, files by name and size, stdin as such) and the flags that change
+/// results (the checks, the expectations, a baseline, duplicates kept, the
+/// number of shards). Servers, timeouts and rates may differ between the
+/// machines a job runs on.
+fn fingerprint(
+    sources: &[Source],
+    checks: &audit::Checks,
+    expect: &[Expectation],
+    baseline: &Option<std::path::PathBuf>,
+    keep_duplicates: bool,
+    shards: u64,
+) -> String {
+    let mut text = format!(
+        "v1 {checks:?} baseline={} dup={keep_duplicates} n={shards}",
+        baseline.is_some()
+    );
+    for rule in expect {
+        text.push_str(&format!(" expect={}", rule.rule()));
+    }
+    for source in sources {
+        match source {
+            Source::Args { args, .. } => {
+                for a in args {
+                    text.push_str(&format!(" arg={}", a.to_string_lossy()));
+                }
+            }
+            Source::File(path, file) => {
+                let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+                text.push_str(&format!(" file={}:{size}", name.unwrap_or_default()));
+            }
+            Source::Stdin | Source::Reader(..) => text.push_str(" stdin"),
+        }
+    }
+    format!("{:016x}", mxlookup::input::fnv1a64(text.as_bytes()))
+}
+
+/// The servers this host can send to; each one it cannot is skipped with
+/// a warning, as dig does (a link-local address whose interface is gone,
+/// IPv6 on a host without it). An error only when none is left.
+fn usable_servers(
+    servers: Vec<mxlookup::resolver::Nameserver>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<mxlookup::resolver::Nameserver>, Fatal> {
+    let mut usable = Vec::new();
+    let mut why = Vec::new();
+    for s in servers {
+        match mxlookup::resolver::usable(s.addr()) {
+            Ok(()) => usable.push(s),
+            Err(e) => {
+                warnings.push(format!("warning: nameserver {s}: skipped: {e}"));
+                why.push(format!("{s}: {e}"));
+            }
+        }
+    }
+    if usable.is_empty() {
+        return Err(Fatal::Lib(mxlookup::Error::ResolverConfig(format!(
+            "no usable nameserver ({})",
+            why.join("; ")
+        ))));
+    }
+    Ok(usable)
 }
 
 /// The port MTA-STS policies are fetched from: 443, or for tests
@@ -292,6 +392,7 @@ impl Output {
             security,
             changes,
             by_exchange: self.by_exchange,
+            job: None,
         }
     }
 }

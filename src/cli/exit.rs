@@ -16,6 +16,8 @@ pub(super) const FATAL: u8 = 2;
 /// Nothing failed, but something changed since `--baseline`: a CI job can
 /// tell "changed" from "broken".
 pub(super) const DRIFT: u8 = 3;
+/// `report`: shards of the job are missing; what was given was written.
+pub(super) const MISSING_SHARDS: u8 = 4;
 /// Interrupted by SIGHUP (the terminal went away): what had settled was
 /// written out.
 pub(super) const HANGUP: u8 = 129;

@@ -53,8 +53,11 @@ pub(super) fn run(files: &[PathBuf], output: &Output) -> Result<u8, Fatal> {
     let mut order: Vec<(u32, u64, u64, u32, u32)> = Vec::new();
     let (mut audit, mut policies, mut security, mut changes) = (false, false, false, false);
     let mut addresses = false;
+    let mut jobs = Jobs::default();
     for (f, (name, records)) in loaded.iter().enumerate() {
+        jobs.file(name, records.is_empty());
         for (i, (r, line)) in records.iter().enumerate() {
+            jobs.record(name, r.shard.as_deref(), r.job.as_deref());
             let origin = origin_of(&r, name, line);
             let next = ranks.len() as u32;
             let rank = *ranks.entry(origin.place.clone()).or_insert(next);
@@ -68,6 +71,7 @@ pub(super) fn run(files: &[PathBuf], output: &Output) -> Result<u8, Fatal> {
             changes |= r.changes.is_some();
         }
     }
+    let missing = jobs.check(&ui)?;
     order.sort_unstable();
     let merged = merge(order, &loaded);
     if merged.repeated > 0 {
@@ -132,6 +136,9 @@ pub(super) fn run(files: &[PathBuf], output: &Output) -> Result<u8, Fatal> {
         notes.push(report::baseline_summary(&counts, None));
     }
     ui.report_summary(&counts, &notes);
+    if missing {
+        return Ok(exit::MISSING_SHARDS);
+    }
     Ok(exit::for_run(
         &counts,
         output.require_mx,
@@ -139,6 +146,91 @@ pub(super) fn run(files: &[PathBuf], output: &Output) -> Result<u8, Fatal> {
         Finish::Complete,
         0,
     ))
+}
+
+/// The jobs the saved runs are shards of (`shard` and `job` keys, written
+/// by `--shard`): one job, whose every shard is here, or a clear word.
+#[derive(Default)]
+struct Jobs {
+    /// Per job fingerprint: N, the shards seen, and the first file of it.
+    seen: std::collections::BTreeMap<String, (u64, std::collections::BTreeSet<u64>, Arc<str>)>,
+    /// Files with no record at all (an empty shard writes none).
+    empty: Vec<Arc<str>>,
+}
+
+impl Jobs {
+    fn file(&mut self, name: &Arc<str>, empty: bool) {
+        if empty {
+            self.empty.push(name.clone());
+        }
+    }
+
+    fn record(&mut self, file: &Arc<str>, shard: Option<&str>, job: Option<&str>) {
+        let (Some(shard), Some(job)) = (shard, job) else {
+            return;
+        };
+        let Some((k, n)) = shard
+            .split_once('/')
+            .and_then(|(k, n)| Some((k.parse::<u64>().ok()?, n.parse::<u64>().ok()?)))
+        else {
+            return;
+        };
+        let entry = self
+            .seen
+            .entry(job.to_string())
+            .or_insert_with(|| (n, Default::default(), file.clone()));
+        entry.1.insert(k);
+    }
+
+    /// An error for shards of different jobs; whether shards are missing
+    /// (said on stderr, by number).
+    fn check(&self, ui: &Ui) -> Result<bool, Fatal> {
+        if self.seen.len() > 1 {
+            let which: Vec<String> = self
+                .seen
+                .iter()
+                .map(|(job, (n, _, file))| {
+                    format!("{file} is of job {} ({n} shards)", escape_text(job))
+                })
+                .collect();
+            return Err(Fatal::Usage(format!(
+                "these files are shards of different jobs, or of one job run with different flags or input: {}",
+                which.join("; ")
+            )));
+        }
+        let Some((_, (n, have, _))) = self.seen.iter().next() else {
+            return Ok(false);
+        };
+        let missing: Vec<String> = (0..*n)
+            .filter(|k| !have.contains(k))
+            .map(|k| k.to_string())
+            .collect();
+        if missing.is_empty() {
+            return Ok(false);
+        }
+        // An empty shard writes no record to tell its number by.
+        if self.empty.len() >= missing.len() {
+            ui.note(&format!(
+                "shard{} {} of {n} wrote no record; taken to be the empty file{} given ({})",
+                if missing.len() == 1 { "" } else { "s" },
+                missing.join(", "),
+                if self.empty.len() == 1 { "" } else { "s" },
+                self.empty
+                    .iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            return Ok(false);
+        }
+        ui.error(&format!(
+            "incomplete job: shard{} {} of {n} missing (the output holds the {} given)",
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", "),
+            have.len() + self.empty.len()
+        ));
+        Ok(true)
+    }
 }
 
 /// The records to write, one per input line, and what choosing them

@@ -8,6 +8,7 @@ mod app;
 mod args;
 mod config;
 mod exit;
+mod man;
 mod merge;
 mod ui;
 
@@ -72,6 +73,7 @@ pub(crate) fn main() -> ExitCode {
     let given = Given {
         format: matches.value_source("format") != Some(ValueSource::DefaultValue)
             || matches.get_flag("json"),
+        timeout: matches.value_source("timeout") != Some(ValueSource::DefaultValue),
     };
     let result = match cli.command.take() {
         None => Config::from_cli(cli, given).and_then(app::run),
@@ -85,9 +87,7 @@ pub(crate) fn main() -> ExitCode {
         }
         Some(Command::Man) => {
             let mut out = io::stdout().lock();
-            let written = clap_mangen::Man::new(Cli::command())
-                .render(&mut out)
-                .and_then(|()| out.flush());
+            let written = man::render(Cli::command(), &mut out).and_then(|()| out.flush());
             Ok(finish(written))
         }
     };
@@ -117,6 +117,8 @@ fn finish(written: io::Result<()>) -> u8 {
 pub(crate) struct Given {
     /// `--format`, `-J` or `MXLOOKUP_FORMAT`.
     pub(crate) format: bool,
+    /// `--timeout` or `MXLOOKUP_TIMEOUT`.
+    pub(crate) timeout: bool,
 }
 
 /// A command-line error (or `--help`, `--version`) as clap writes it;

@@ -211,7 +211,16 @@ fn spinner_style() -> ProgressStyle {
 
 fn bar_style() -> ProgressStyle {
     ProgressStyle::with_template(
-        "{spinner} {pos}/{len} settled · {per_sec:0} · {elapsed} · ETA {eta} {msg}",
+        "{spinner} {pos}/{len} settled · {per_sec:0} · {elapsed}{remaining} {msg}",
     )
+    .map(|s| s.with_key("remaining", remaining))
     .unwrap_or_else(|_| ProgressStyle::default_bar())
+}
+
+/// ` · ETA 3m` once something has settled (before that there is no rate
+/// to estimate from, and indicatif would say 0s).
+fn remaining(state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write) {
+    if state.pos() > 0 && state.len().is_some_and(|l| l > state.pos()) {
+        let _ = write!(w, " · ETA {}", indicatif::HumanDuration(state.eta()));
+    }
 }

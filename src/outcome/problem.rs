@@ -250,6 +250,109 @@ impl Code {
         }
     }
 
+    /// What the finding means to mail delivery, with the standard that
+    /// says so: one line for the manual page, the README and the HTML
+    /// report.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Code::NoRoute => {
+                "nothing on the internet can receive the domain's mail: no exchange (or, with no MX, the domain itself) has a public address (RFC 5321 §5.1)"
+            }
+            Code::DanglingExchange => {
+                "an exchange does not exist or has neither A nor AAAA: senders skip it, and mail fails if it is the only one (RFC 5321 §5.1)"
+            }
+            Code::InvalidNullMx => {
+                "a null MX (.) beside other MX records or with a preference other than 0: not a valid null MX (RFC 7505 §3)"
+            }
+            Code::UnexpectedExchange => {
+                "no exchange matches the --expect rule for the domain: mail goes somewhere it should not"
+            }
+            Code::UnexpectedPolicy => {
+                "the MTA-STS mode is not the one an --expect rule requires (RFC 8461)"
+            }
+            Code::MtaStsMxUncovered => {
+                "an exchange matches no mx pattern of an enforce MTA-STS policy: senders that follow MTA-STS refuse to deliver to it (RFC 8461 §4.1)"
+            }
+            Code::MtaStsNoCoveredMx => {
+                "an enforce MTA-STS policy covers none of the exchanges: senders that follow MTA-STS cannot deliver at all (RFC 8461 §5)"
+            }
+            Code::DaneLookupFailed => {
+                "the TLSA lookup of a DNSSEC-secure exchange failed: DANE senders (Postfix, Exim) defer mail to it (RFC 7672 §2.2)"
+            }
+            Code::ExchangeDomainUnregistered => {
+                "an exchange's registrable domain does not exist: anyone could register it and receive the domain's mail"
+            }
+            Code::CnameTarget => {
+                "an exchange is an alias (CNAME); RFC 2181 §10.3 forbids it, and some senders refuse it"
+            }
+            Code::IpLiteralTarget => {
+                "an exchange is an IP address written as a name (MX 10 192.0.2.1.): it is looked up as a name, not used as an address (RFC 5321 §5.1)"
+            }
+            Code::SpecialAddress => {
+                "an exchange resolves to a special-purpose address (loopback, private, documentation...; RFC 6890) that the internet cannot reach"
+            }
+            Code::ImplicitMx => {
+                "no MX records: senders deliver to the domain's own addresses (RFC 5321 §5.1); publish MX, or a null MX if it takes no mail (RFC 7505)"
+            }
+            Code::UnresolvedFamily => {
+                "an exchange's A or AAAA lookup failed while the other gave addresses: mail still gets through over that family"
+            }
+            Code::InconsistentAnswers => {
+                "the DNS contradicts itself about an exchange (NXDOMAIN for one type, addresses for the other)"
+            }
+            Code::MtaStsTestingUncovered => {
+                "an exchange matches no pattern of a testing MTA-STS policy: enforcing it would break mail to that exchange (RFC 8461)"
+            }
+            Code::MtaStsInvalid => {
+                "the _mta-sts record or the policy is malformed or ambiguous: senders act as if there were no policy (RFC 8461 §3)"
+            }
+            Code::MtaStsUnreachable => {
+                "an _mta-sts record, but no policy to be had over HTTPS (host, certificate, status, media type, size, redirect): senders use none (RFC 8461 §3.3)"
+            }
+            Code::MtaStsShortMaxAge => {
+                "the policy's max_age is under a day: a short-lived policy protects little (RFC 8461 §3.2 recommends weeks)"
+            }
+            Code::MtaStsIdUnchanged => {
+                "the policy changed since the baseline but the record's id did not: senders keep the cached old policy (RFC 8461 §3.1)"
+            }
+            Code::TlsRptInvalid => {
+                "the _smtp._tls record is malformed, or there are several: no TLS report is sent (RFC 8460 §3)"
+            }
+            Code::TlsRptMissing => {
+                "MTA-STS in testing mode, or DANE, but no TLS-RPT record: the failures they guard against are reported to nobody (RFC 8460)"
+            }
+            Code::TlsaUnusable => {
+                "no TLSA record is usable for SMTP (only DANE-TA(2) and DANE-EE(3) are, RFC 7672 §3.1.3): senders fall back to unauthenticated TLS"
+            }
+            Code::TlsaMalformed => {
+                "a TLSA record a sender cannot read: selector, matching type or digest length (RFC 6698 §2.1)"
+            }
+            Code::DaneIneffective => {
+                "TLSA records, but the MX set, the exchange's addresses or the TLSA records are not DNSSEC-authenticated: no sender applies them (RFC 7672 §2.2)"
+            }
+            Code::DaneNoRollover => {
+                "a single usable TLSA record: the next certificate or key change breaks mail unless a second record is published first (RFC 7671 §8.1)"
+            }
+            Code::DanePartial => {
+                "at one preference some exchanges have DANE and others do not: mail is authenticated only when it goes to the first (RFC 7672 §2.2)"
+            }
+            Code::UnresolvedExchange => {
+                "looking up an exchange's addresses failed: whether it receives mail is unknown, not known to be broken"
+            }
+            Code::ExpectationUnchecked => {
+                "an --expect rule could not be checked: the lookup it needs failed"
+            }
+            Code::MtaStsUnknown => {
+                "MTA-STS could not be checked: a lookup failed or the fetch timed out"
+            }
+            Code::TlsRptUnknown => "TLS-RPT could not be checked: the lookup failed",
+            Code::DaneUnknown => "DANE could not be checked: the TLSA lookup timed out",
+            Code::TakeoverUnknown => {
+                "an exchange has no address, and whether its registrable domain exists could not be checked"
+            }
+        }
+    }
+
     /// The code named `s`.
     pub fn parse(s: &str) -> Option<Code> {
         Code::ALL.into_iter().find(|c| c.as_str() == s)

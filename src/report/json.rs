@@ -12,9 +12,15 @@ use std::io::{self, BufWriter, Write};
 /// `serde_json` writes for [`Record::of`] (a test holds the two together),
 /// written directly, because escaping every key a character at a time
 /// costs more than the rest of the lookup.
-pub(super) fn write_record<W: Write>(out: &mut W, r: &Settled) -> io::Result<()> {
+/// `job`: keys written last, before the closing brace (`,"shard":...`),
+/// or nothing.
+pub(super) fn write_record<W: Write>(out: &mut W, r: &Settled, job: &[u8]) -> io::Result<()> {
     if r.audit.is_some() || r.changes.is_some() {
-        return serde_json::to_writer(out, &Record::of(r)).map_err(io::Error::from);
+        let mut v = serde_json::to_vec(&Record::of(r)).map_err(io::Error::from)?;
+        v.pop();
+        v.extend_from_slice(job);
+        v.push(b'}');
+        return out.write_all(&v);
     }
     let mut buf = Vec::with_capacity(256);
     buf.extend_from_slice(b"{\"domain\":");
@@ -94,6 +100,7 @@ pub(super) fn write_record<W: Write>(out: &mut W, r: &Settled) -> io::Result<()>
         buf.extend_from_slice(b",\"ede\":");
         serde_json::to_writer(&mut buf, r.outcome.ede()).map_err(io::Error::from)?;
     }
+    buf.extend_from_slice(job);
     buf.push(b'}');
     out.write_all(&buf)
 }
@@ -117,21 +124,35 @@ fn string(buf: &mut Vec<u8>, s: &str) {
 pub struct NdjsonSink<W: Write> {
     out: BufWriter<W>,
     flush_lines: bool,
+    job: Box<[u8]>,
+}
+
+/// The keys that say which job a shard's records belong to
+/// (`,"shard":"2/4","job":"..."`), or nothing.
+fn job_keys(style: &super::Style) -> Box<[u8]> {
+    match &style.job {
+        Some(j) => format!(",\"shard\":\"{}\",\"job\":\"{}\"", j.shard, j.fingerprint)
+            .into_bytes()
+            .into_boxed_slice(),
+        None => Box::default(),
+    }
 }
 
 impl<W: Write> NdjsonSink<W> {
-    /// Write to `out`; with `flush_lines`, flush after every line.
-    pub fn new(out: W, flush_lines: bool) -> Self {
+    /// Write to `out` in `style` (flushing after every line, the job's
+    /// keys).
+    pub fn new(out: W, style: &super::Style) -> Self {
         NdjsonSink {
             out: BufWriter::with_capacity(64 * 1024, out),
-            flush_lines,
+            flush_lines: style.flush_lines,
+            job: job_keys(style),
         }
     }
 }
 
 impl<W: Write + Send> Sink for NdjsonSink<W> {
     fn settled(&mut self, r: Settled) -> io::Result<()> {
-        write_record(&mut self.out, &r)?;
+        write_record(&mut self.out, &r, &self.job)?;
         self.out.write_all(b"\n")?;
         if self.flush_lines {
             self.out.flush()?;
@@ -154,15 +175,18 @@ pub struct JsonFormat<W: Write> {
     out: BufWriter<W>,
     written: u64,
     flush_lines: bool,
+    job: Box<[u8]>,
 }
 
 impl<W: Write> JsonFormat<W> {
-    /// Write to `out`; with `flush_lines`, flush after every object.
-    pub fn new(out: W, flush_lines: bool) -> Self {
+    /// Write to `out` in `style` (flushing after every object, the job's
+    /// keys).
+    pub fn new(out: W, style: &super::Style) -> Self {
         JsonFormat {
             out: BufWriter::with_capacity(64 * 1024, out),
             written: 0,
-            flush_lines,
+            flush_lines: style.flush_lines,
+            job: job_keys(style),
         }
     }
 }
@@ -173,7 +197,7 @@ impl<W: Write + Send> Ordered for JsonFormat<W> {
     fn hold(&mut self, r: Settled) -> Box<[u8]> {
         let mut bytes = Vec::with_capacity(192);
         // Writing to memory cannot fail.
-        let _ = write_record(&mut bytes, &r);
+        let _ = write_record(&mut bytes, &r, &self.job);
         bytes.into_boxed_slice()
     }
 
@@ -212,7 +236,13 @@ mod tests {
     #[test]
     fn ndjson_lines_have_the_contract_keys() {
         let mut buf = Vec::new();
-        let mut sink = NdjsonSink::new(&mut buf, false);
+        let mut sink = NdjsonSink::new(
+            &mut buf,
+            &crate::report::Style {
+                flush_lines: false,
+                ..Default::default()
+            },
+        );
         for r in sample() {
             sink.settled(r).unwrap();
         }
@@ -296,7 +326,7 @@ mod tests {
         results.push(args);
         for r in &results {
             let mut fast = Vec::new();
-            write_record(&mut fast, r).unwrap();
+            write_record(&mut fast, r, b"").unwrap();
             let reference = serde_json::to_vec(&Record::of(r)).unwrap();
             assert_eq!(
                 String::from_utf8(fast).unwrap(),
@@ -309,7 +339,16 @@ mod tests {
     fn json_is_one_array_in_input_order() {
         let mut buf = Vec::new();
         {
-            let mut sink = InOrder::new(JsonFormat::new(&mut buf, false), Arc::default());
+            let mut sink = InOrder::new(
+                JsonFormat::new(
+                    &mut buf,
+                    &crate::report::Style {
+                        flush_lines: false,
+                        ..Default::default()
+                    },
+                ),
+                Arc::default(),
+            );
             let mut results = sample();
             results.reverse();
             for r in results {
@@ -338,7 +377,16 @@ mod tests {
         );
         let mut empty = Vec::new();
         {
-            let mut sink = InOrder::new(JsonFormat::new(&mut empty, false), Arc::default());
+            let mut sink = InOrder::new(
+                JsonFormat::new(
+                    &mut empty,
+                    &crate::report::Style {
+                        flush_lines: false,
+                        ..Default::default()
+                    },
+                ),
+                Arc::default(),
+            );
             sink.finish().unwrap();
         }
         assert_eq!(

@@ -75,6 +75,18 @@ pub struct Style {
     pub by_exchange: bool,
     /// Show the changes since a baseline.
     pub changes: bool,
+    /// With `--shard`: which shard of which job the records are.
+    pub job: Option<Job>,
+}
+
+/// A shard of a job, as its saved records say (`shard`, `job` keys), so
+/// that `report` can tell missing shards and shards of other jobs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Job {
+    /// `K/N`.
+    pub shard: String,
+    /// A fingerprint of the input and of the flags that change results.
+    pub fingerprint: String,
 }
 
 /// Receives every settled result, then `finish` once.
@@ -99,9 +111,9 @@ pub fn sink<W: Write + Send + 'static>(
         return Box::new(ByExchange::new(out, format, style));
     }
     match format {
-        Format::Ndjson => Box::new(NdjsonSink::new(out, style.flush_lines)),
+        Format::Ndjson => Box::new(NdjsonSink::new(out, &style)),
         Format::Csv => Box::new(CsvSink::new(out, &style)),
-        Format::Json => Box::new(InOrder::new(JsonFormat::new(out, style.flush_lines), held)),
+        Format::Json => Box::new(InOrder::new(JsonFormat::new(out, &style), held)),
         Format::Table => Box::new(InOrder::new(Paged::table(out, style), held)),
         Format::Plain => Box::new(InOrder::new(Paged::plain(out, style), held)),
         Format::Short => Box::new(InOrder::new(Short::new(out, style.flush_lines), held)),

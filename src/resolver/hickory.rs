@@ -22,6 +22,7 @@ use hickory_resolver::proto::op::{
 };
 use hickory_resolver::proto::rr::{Name, RecordType as HType};
 use hickory_resolver::{NameServerPool, PoolContext, TlsConfig};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -41,6 +42,83 @@ pub struct HickoryResolver {
     retries: u32,
     servers: usize,
     encrypted: Option<Encrypted>,
+    /// With only plain servers: whether nothing listens at their ports.
+    closed: Option<ClosedPorts>,
+}
+
+/// hickory's UDP sockets are not connected, so an ICMP port unreachable
+/// never reaches it: with nothing listening at a server's port, it waits
+/// out the whole deadline, where the wire engine fails at once. So, until
+/// some server has answered, a question first checks (at most once a
+/// second, with one connected socket per server) whether every server's
+/// port is closed, and fails at once if so.
+struct ClosedPorts {
+    servers: Vec<SocketAddr>,
+    answered: AtomicBool,
+    /// When the ports were last checked, and whether all were closed.
+    checked: tokio::sync::Mutex<Option<(Instant, bool)>>,
+}
+
+impl ClosedPorts {
+    /// Whether every server's port is closed (ICMP port unreachable).
+    async fn all_closed(&self, query: &[u8]) -> bool {
+        if self.answered.load(Ordering::Relaxed) {
+            return false;
+        }
+        let mut checked = self.checked.lock().await;
+        if let Some((at, closed)) = *checked
+            && at.elapsed() < Duration::from_secs(1)
+        {
+            return closed;
+        }
+        let mut closed = true;
+        for &server in &self.servers {
+            match probe(server, query).await {
+                Probe::Closed => {}
+                Probe::Answered => {
+                    self.answered.store(true, Ordering::Relaxed);
+                    closed = false;
+                    break;
+                }
+                Probe::Silent => closed = false,
+            }
+        }
+        *checked = Some((Instant::now(), closed));
+        closed
+    }
+}
+
+enum Probe {
+    Closed,
+    Answered,
+    Silent,
+}
+
+/// Send `query` to `server` from a connected socket and wait briefly: an
+/// answer, a refusal (nothing listens), or silence.
+async fn probe(server: SocketAddr, query: &[u8]) -> Probe {
+    let local: SocketAddr = match server {
+        SocketAddr::V4(_) => (std::net::Ipv4Addr::UNSPECIFIED, 0).into(),
+        SocketAddr::V6(_) => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
+    };
+    let Ok(socket) = tokio::net::UdpSocket::bind(local).await else {
+        return Probe::Silent;
+    };
+    if socket.connect(server).await.is_err() {
+        return Probe::Closed;
+    }
+    let refused = |e: &std::io::Error| e.kind() == std::io::ErrorKind::ConnectionRefused;
+    match socket.send(query).await {
+        Err(e) if refused(&e) => return Probe::Closed,
+        Err(_) => return Probe::Silent,
+        Ok(_) => {}
+    }
+    let mut buf = [0u8; 512];
+    match tokio::time::timeout(Duration::from_millis(250), socket.recv(&mut buf)).await {
+        Ok(Ok(_)) => Probe::Answered,
+        Ok(Err(e)) if refused(&e) => Probe::Closed,
+        _ => Probe::Silent,
+    }
 }
 
 /// With DoT/DoH servers: until a first answer has come back, one query at
@@ -53,13 +131,18 @@ struct Encrypted {
     tls: Arc<rustls::ClientConfig>,
     warm: AtomicBool,
     gate: tokio::sync::Mutex<()>,
-    why: tokio::sync::OnceCell<String>,
+    why: tokio::sync::OnceCell<(usize, String)>,
 }
 
 impl Encrypted {
     /// Why connecting fails: a handshake with each encrypted server, done
-    /// once per run.
+    /// once per run (before the first question, and again never).
     async fn why(&self, timeout: Duration) -> &str {
+        &self.failed(timeout).await.1
+    }
+
+    /// How many encrypted servers failed their handshake, and why.
+    async fn failed(&self, timeout: Duration) -> &(usize, String) {
         self.why
             .get_or_init(|| async {
                 let mut reasons = Vec::new();
@@ -71,9 +154,21 @@ impl Encrypted {
                         reasons.push(format!("{server}: {e}"));
                     }
                 }
-                reasons.join("; ")
+                (reasons.len(), reasons.join("; "))
             })
             .await
+    }
+
+    /// Before the first answer: when no encrypted server completes a TLS
+    /// handshake (a certificate the roots do not know, another name, a
+    /// port that does not speak TLS), why; every question fails at once
+    /// with it instead of waiting out its deadline.
+    async fn unusable(&self, timeout: Duration) -> Option<&str> {
+        if self.warm.load(Ordering::Acquire) {
+            return None;
+        }
+        let (failed, why) = self.failed(timeout).await;
+        (*failed == self.servers.len() && !why.is_empty()).then_some(why.as_str())
     }
 }
 
@@ -162,6 +257,11 @@ impl HickoryResolver {
             timeout: settings.timeout,
             retries: settings.retries,
             servers: servers_len,
+            closed: (!wanted.iter().any(Nameserver::is_encrypted)).then(|| ClosedPorts {
+                servers: wanted.iter().map(Nameserver::addr).collect(),
+                answered: AtomicBool::new(false),
+                checked: tokio::sync::Mutex::new(None),
+            }),
             encrypted,
         })
     }
@@ -209,6 +309,31 @@ impl Ask for HickoryResolver {
         let mut tcp = false;
         let mut cut: Option<Failure> = None;
         let mut last: Option<Failure> = None;
+        if let Some(e) = &self.encrypted
+            && let Some(why) = e.unusable(self.timeout.min(Duration::from_secs(5))).await
+        {
+            return Err(Failure::error(
+                Phase::Network,
+                crate::safe!("{}: {why}", tcp::CONNECTION),
+            ));
+        }
+        if let Some(closed) = &self.closed
+            && !closed.answered.load(Ordering::Relaxed)
+        {
+            let mut query = Vec::new();
+            codec::encode_query(rand::random(), name, qtype, true, &mut query)
+                .map_err(|e| Failure::error(Phase::Internal, e))?;
+            if closed.all_closed(&query).await {
+                let servers: Vec<String> = closed.servers.iter().map(ToString::to_string).collect();
+                return Err(Failure::error(
+                    Phase::Network,
+                    crate::safe!(
+                        "connection to the nameserver failed: {} refused the connection (nothing is listening on that port)",
+                        servers.join(", ")
+                    ),
+                ));
+            }
+        }
         loop {
             let now = Instant::now();
             deadline.start(now, self.timeout);
@@ -220,7 +345,12 @@ impl Ask for HickoryResolver {
                 until = until.min(now + SALVAGE);
             }
             let verdict = match self.attempt(name, &qname, qtype, edns, tcp, until).await? {
-                Attempt::Answer(v) => v,
+                Attempt::Answer(v) => {
+                    if let Some(c) = &self.closed {
+                        c.answered.store(true, Ordering::Relaxed);
+                    }
+                    v
+                }
                 Attempt::Cut(f) => {
                     cut = Some(f);
                     tcp = true;

@@ -30,6 +30,7 @@ mod recv;
 mod retransmit;
 mod server;
 mod system;
+pub use system::{SystemConfig, usable};
 mod tcp;
 mod tls;
 mod udp;

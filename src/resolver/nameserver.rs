@@ -55,10 +55,65 @@ impl fmt::Display for Nameserver {
     }
 }
 
-/// `IP`, `[IPv6]` or either with `:PORT`: the address, or the port
-/// defaulted. `whole` is the user's text, already escaped, for messages.
-fn address(s: &str, whole: &str, default_port: u16) -> Result<SocketAddr, String> {
+/// The interface index of a zone: a number, or an interface's name (read
+/// from /sys/class/net, Linux's list of interfaces).
+fn zone_index(zone: &str, whole: &str) -> Result<u32, String> {
+    if let Ok(n) = zone.parse::<u32>() {
+        return Ok(n);
+    }
+    let plausible = !zone.is_empty()
+        && zone.len() <= 15
+        && zone != "."
+        && zone != ".."
+        && zone
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-@".contains(&b));
+    let index = plausible
+        .then(|| std::fs::read_to_string(format!("/sys/class/net/{zone}/ifindex")).ok())
+        .flatten()
+        .and_then(|t| t.trim().parse::<u32>().ok());
+    index.ok_or_else(|| {
+        format!(
+            "'{whole}': this host has no network interface '{}'",
+            escape_text(zone)
+        )
+    })
+}
+
+/// `IPv6%ZONE` or `[IPv6%ZONE]:PORT`: a scoped (link-local) address.
+fn scoped(s: &str, whole: &str, default_port: u16) -> Result<SocketAddr, String> {
+    let (host, port) = match s.strip_prefix('[') {
+        Some(rest) => {
+            let (host, after) = rest
+                .split_once(']')
+                .ok_or_else(|| format!("'{whole}' is not [IPv6%ZONE]:PORT"))?;
+            let port = match after.strip_prefix(':') {
+                Some(p) => p
+                    .parse::<u16>()
+                    .map_err(|_| format!("'{whole}': '{}' is not a port", escape_text(p)))?,
+                None if after.is_empty() => default_port,
+                None => return Err(format!("'{whole}' is not [IPv6%ZONE]:PORT")),
+            };
+            (host, port)
+        }
+        None => (s, default_port),
+    };
+    let (ip, zone) = host.split_once('%').unwrap_or((host, ""));
+    let ip = ip
+        .parse::<std::net::Ipv6Addr>()
+        .map_err(|_| format!("'{whole}': only an IPv6 address has a zone (%INTERFACE)"))?;
+    let index = zone_index(zone, whole)?;
+    Ok(SocketAddr::V6(std::net::SocketAddrV6::new(
+        ip, port, 0, index,
+    )))
+}
+
+/// `IP`, `[IPv6]` or either with `:PORT`, and scoped IPv6 (`fe80::1%eth0`,
+/// `[fe80::1%eth0]:53`): the address, or the port defaulted. `whole` is
+/// the user's text, already escaped, for messages.
+pub(super) fn address(s: &str, whole: &str, default_port: u16) -> Result<SocketAddr, String> {
     let addr = match s.parse::<SocketAddr>() {
+        _ if s.contains('%') => scoped(s, whole, default_port)?,
         Ok(addr) => addr,
         Err(_) => {
             let bare = s
@@ -86,6 +141,14 @@ fn address(s: &str, whole: &str, default_port: u16) -> Result<SocketAddr, String
     if addr.ip().is_unspecified() {
         return Err(format!(
             "'{whole}': the unspecified address is not a nameserver"
+        ));
+    }
+    if let SocketAddr::V6(v6) = addr
+        && v6.ip().is_unicast_link_local()
+        && v6.scope_id() == 0
+    {
+        return Err(format!(
+            "'{whole}': a link-local address needs its interface (fe80::1%eth0)"
         ));
     }
     Ok(addr)
@@ -172,6 +235,18 @@ mod tests {
             "https://[::1]:8443/q"
         );
         assert_eq!(ns("tls://127.0.0.1").to_string(), "tls://127.0.0.1:853");
+        // Scoped link-local addresses: the zone by number, or by the name
+        // of an interface this host has (lo is index 1 on Linux).
+        assert_eq!(ns("fe80::1%1"), Nameserver::Plain(a("[fe80::1%1]:53")));
+        assert_eq!(ns("fe80::1%lo"), Nameserver::Plain(a("[fe80::1%1]:53")));
+        assert_eq!(
+            ns("[fe80::1%lo]:5353"),
+            Nameserver::Plain(a("[fe80::1%1]:5353"))
+        );
+        assert_eq!(
+            ns("tls://[fe80::1%lo]"),
+            Nameserver::Tls(a("[fe80::1%1]:853"))
+        );
     }
 
     #[test]
@@ -185,6 +260,10 @@ mod tests {
         assert!(err("quic://127.0.0.1").contains("'quic://' is not a transport"));
         assert!(err("300.1.1.1").contains("is not IP"));
         assert!(err("https://127.0.0.1/a b").contains("printable"));
+        assert!(err("fe80::1").contains("needs its interface"));
+        assert!(err("fe80::1%nosuchif9").contains("no network interface 'nosuchif9'"));
+        assert!(err("127.0.0.1%lo").contains("only an IPv6 address"));
+        assert!(err("fe80::1%../../etc").contains("no network interface"));
         // What the user wrote is quoted escaped: no control character
         // reaches the terminal.
         for bad in [

@@ -45,6 +45,25 @@ pub(crate) fn client_config(ca_file: Option<&Path>) -> Result<ClientConfig, Erro
 
 /// A TLS handshake with `addr` as `name`, as DoT (or with `h2`, DoH) would
 /// do it: to say why connecting fails.
+/// A TLS failure as rustls words it, with what to do about it.
+fn explain(e: &str) -> String {
+    let hint = if e.contains("UnknownIssuer") {
+        ": the certificate is signed by a CA that the built-in roots do not hold; if you trust it, give its certificate with --ca-file"
+    } else if e.contains("NotValidForName") || e.contains("not valid for name") {
+        ": the certificate holds other names; give the one it holds with --tls-name"
+    } else if e.contains("Expired") {
+        ": the certificate has expired (or this host's clock is wrong)"
+    } else if e.contains("InvalidContentType")
+        || e.contains("corrupt message")
+        || e.contains("CorruptMessage")
+    {
+        ": the server does not speak TLS on this port"
+    } else {
+        ""
+    };
+    format!("TLS handshake failed: {e}{hint}")
+}
+
 pub(super) async fn handshake(
     addr: std::net::SocketAddr,
     name: &str,
@@ -63,14 +82,24 @@ pub(super) async fn handshake(
         config
     };
     let connect = async {
+        let start = tokio::time::Instant::now();
         let tcp = tokio::net::TcpStream::connect(addr)
             .await
             .map_err(|e| format!("cannot connect: {e}"))?;
-        tokio_rustls::TlsConnector::from(config)
-            .connect(server_name, tcp)
-            .await
-            .map_err(|e| format!("TLS handshake failed: {e}"))?;
-        Ok(())
+        // A TLS server answers a ClientHello within a round trip or two; a
+        // plain DNS server reads it as the length of a query and waits for
+        // the rest. So the handshake gets a second, or ten connection round
+        // trips on a slow path, not the whole deadline.
+        let patience = (start.elapsed() * 10).max(std::time::Duration::from_secs(1));
+        let handshake = tokio_rustls::TlsConnector::from(config).connect(server_name, tcp);
+        match tokio::time::timeout(patience, handshake).await {
+            Err(_) => Err(format!(
+                "no TLS answer within {:.1} s: the server at {addr} does not seem to speak TLS on this port (plain DNS?)",
+                patience.as_secs_f64()
+            )),
+            Ok(Err(e)) => Err(explain(&e.to_string())),
+            Ok(Ok(_)) => Ok(()),
+        }
     };
     tokio::time::timeout(timeout, connect)
         .await

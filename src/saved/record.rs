@@ -83,6 +83,12 @@ pub struct Record<'a> {
     /// `--baseline`: what changed since.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changes: Option<Vec<Change>>,
+    /// `--shard K/N`: which shard of the job this record is from.
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Cow<'a, str>>,
+    /// `--shard`: the job's fingerprint (input and result-changing flags).
+    #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<Cow<'a, str>>,
 }
 
 /// One MX record of a [`Record`].
@@ -270,6 +276,8 @@ impl<'a> Record<'a> {
             tls_rpt: audit.and_then(|a| a.tls_rpt.clone()),
             problems: audit.map(|a| a.problems.clone()),
             changes: r.changes.clone(),
+            shard: None,
+            job: None,
         }
     }
 

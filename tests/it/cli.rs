@@ -660,6 +660,78 @@ fn shards_split_a_job_so_every_domain_lands_in_exactly_one() {
     );
 }
 
+#[test]
+fn report_knows_a_missing_shard_and_a_shard_of_another_job() {
+    let f = faults();
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("job.txt");
+    std::fs::write(
+        &list,
+        (0..200)
+            .map(|i| format!("d{i}.fault\n"))
+            .collect::<String>(),
+    )
+    .unwrap();
+    let shard = |k: u64, extra: &[&str]| {
+        let mut args = vec![
+            "-n".to_string(),
+            ns(f.addr),
+            "--format".into(),
+            "ndjson".into(),
+        ];
+        args.extend([
+            "--shard".into(),
+            format!("{k}/4"),
+            "-f".into(),
+            list.display().to_string(),
+        ]);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let out = mxlookup().args(&args).output().unwrap();
+        let path = dir.path().join(format!("shard{k}{}.ndjson", extra.len()));
+        std::fs::write(&path, &out.stdout).unwrap();
+        path.display().to_string()
+    };
+    let files: Vec<String> = (0..4).map(|k| shard(k, &[])).collect();
+    let first = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(
+        first
+            .lines()
+            .next()
+            .unwrap()
+            .contains(r#""shard":"0/4","job":""#),
+        "{first}"
+    );
+    let report = |files: &[&String]| {
+        mxlookup()
+            .args(["report", "--format", "ndjson"])
+            .args(files)
+            .output()
+            .unwrap()
+    };
+    // Every shard: the whole job.
+    let whole = report(&files.iter().collect::<Vec<_>>());
+    assert_eq!(whole.status.code(), Some(0), "{}", stderr(&whole));
+    assert_eq!(ndjson(&whole).len(), 200);
+    // Two of four: written, but said, and exit 4.
+    let half = report(&[&files[0], &files[2]]);
+    assert_eq!(half.status.code(), Some(4), "{}", stderr(&half));
+    assert!(
+        stderr(&half).contains("incomplete job: shards 1, 3 of 4 missing"),
+        "{}",
+        stderr(&half)
+    );
+    assert!(!ndjson(&half).is_empty());
+    // A shard of the same input with other checks is another job: exit 2.
+    let other = shard(1, &["--audit", "--checks", "routing"]);
+    let mixed = report(&[&files[0], &other, &files[2], &files[3]]);
+    assert_eq!(mixed.status.code(), Some(2), "{}", stderr(&mixed));
+    assert!(
+        stderr(&mixed).contains("shards of different jobs"),
+        "{}",
+        stderr(&mixed)
+    );
+}
+
 /// A dig command line does what dig would, against the server it names,
 /// never the system's resolver; what mxlookup cannot do is an error.
 #[test]
@@ -881,4 +953,141 @@ fn settings_that_cannot_apply_are_warnings() {
     let e = stderr(&out);
     assert!(e.contains("warning: --tls-name has no effect"), "{e}");
     assert!(e.contains("warning: --ca-file has no effect"), "{e}");
+}
+
+#[test]
+fn resolv_conf_as_in_the_wild_link_local_lines_and_options() {
+    // A host configured by router advertisements: a scoped link-local
+    // server on an interface this host lacks, one without its interface,
+    // and a working server (Knot on port 53 of a loopback address). The
+    // unusable ones are skipped with a warning each; the run goes on.
+    let knot = Knot::start_on_port_53(&[("test.", ZONE.to_string())]);
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("resolv.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "# from the router\nnameserver fe80::1%nosuchif0\nnameserver fe80::2\nnameserver {}\nsearch example.org\noptions rotate ndots:3\n",
+            knot.addr.ip()
+        ),
+    )
+    .unwrap();
+    let out = mxlookup()
+        .env("MXLOOKUP_RESOLV_CONF", &conf)
+        .args(["--format", "ndjson", "multi.test"])
+        .output()
+        .unwrap();
+    let e = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{e}");
+    assert_eq!(ndjson(&out)[0]["status"], "ok", "{e}");
+    assert!(
+        e.contains(":2: 'fe80::1%nosuchif0': this host has no network interface 'nosuchif0'"),
+        "{e}"
+    );
+    assert!(
+        e.contains(":3: 'fe80::2': a link-local address needs its interface"),
+        "{e}"
+    );
+    // Only unusable servers: exit 2, saying why.
+    std::fs::write(&conf, "nameserver fe80::1%nosuchif0\n").unwrap();
+    let out = mxlookup()
+        .env("MXLOOKUP_RESOLV_CONF", &conf)
+        .arg("multi.test")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no nameserver mxlookup can use"),
+        "{}",
+        stderr(&out)
+    );
+    // options timeout:1 attempts:2 make the default deadline 2 s: a server
+    // that never answers (a socket on port 53 that nobody reads) times out
+    // then, not at mxlookup's own default of 5 s. --timeout still wins.
+    let silent = (20..250u8)
+        .find_map(|x| {
+            let ip = std::net::Ipv4Addr::new(127, 0, 99, x);
+            std::net::UdpSocket::bind((ip, 53)).ok()
+        })
+        .expect("a free port 53 on a loopback address (this test needs root)");
+    let ip = silent.local_addr().unwrap().ip();
+    std::fs::write(
+        &conf,
+        format!("nameserver {ip}\noptions timeout:1 attempts:2\n"),
+    )
+    .unwrap();
+    for (flags, seconds) in [(&[][..], 2.0), (&["--timeout", "1s"][..], 1.0)] {
+        let out = mxlookup()
+            .env("MXLOOKUP_RESOLV_CONF", &conf)
+            .args(["--format", "ndjson"])
+            .args(flags)
+            .arg("multi.test")
+            .output()
+            .unwrap();
+        let r = &ndjson(&out)[0];
+        assert_eq!(r["status"], "timeout", "{r}");
+        let ms = r["time_ms"].as_f64().unwrap();
+        assert!((ms - seconds * 1000.0).abs() < 400.0, "{flags:?}: {ms} ms");
+    }
+}
+
+#[test]
+fn a_scoped_link_local_nameserver_answers_in_a_network_namespace() {
+    // A network namespace this test makes (the host's network is not
+    // touched): its loopback gets the link-local address fe80::53, knotd
+    // listens there on port 53, and mxlookup asks it by -n with the zone,
+    // in both forms, and through a resolv.conf line, as hosts configured
+    // by router advertisements have it.
+    let knotd = program(&["knotd"], "knot");
+    let ip = program(&["ip"], "iproute2");
+    let unshare = program(&["unshare"], "util-linux");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    std::fs::write(format!("{d}/test.zone"), ZONE).unwrap();
+    std::fs::write(
+        format!("{d}/knot.conf"),
+        format!(
+            "server:\n    listen: ::@53\n    rundir: {d}\ndatabase:\n    storage: {d}\n\
+             zone:\n  - domain: test.\n    file: {d}/test.zone\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(format!("{d}/resolv.conf"), "nameserver fe80::53%lo\n").unwrap();
+    let bin = env!("CARGO_BIN_EXE_mxlookup");
+    let script = format!(
+        "{ip} link set lo up && {ip} -6 addr add fe80::53/64 dev lo nodad || exit 3\n\
+         {knotd} -c {d}/knot.conf >/dev/null 2>&1 & k=$!\n\
+         trap 'kill $k; wait $k' EXIT\n\
+         for i in $(seq 50); do {bin} -q -n 'fe80::53%lo' --timeout 200ms +short null.test >/dev/null 2>&1 && break; sleep 0.1; done\n\
+         {bin} -n 'fe80::53%lo' +short multi.test\n\
+         {bin} -n '[fe80::53%lo]:53' +short multi.test\n\
+         MXLOOKUP_RESOLV_CONF={d}/resolv.conf {bin} +short multi.test\n"
+    );
+    let out = std::process::Command::new(unshare)
+        .args(["--net", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}\n{}", stderr(&out));
+    assert_eq!(
+        text.matches("10 mx0.multi.test.").count(),
+        3,
+        "{text}\n{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_link_local_nameserver_on_a_missing_interface_is_refused() {
+    // A zone naming an interface this host lacks: exit 2, saying which.
+    let out = mxlookup()
+        .args(["-n", "fe80::1%nosuchif0", "a.example"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no network interface 'nosuchif0'"),
+        "{}",
+        stderr(&out)
+    );
 }

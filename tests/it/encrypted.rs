@@ -128,10 +128,28 @@ fn certificate_failures_say_so_quickly_and_every_domain_settles() {
     let names = &w.names[..20];
     let tls = format!("tls://{}", w.unbound.tls.unwrap());
     let https = format!("https://{}", w.unbound.https.unwrap());
+    let plain_tls = format!("tls://{}", w.unbound.addr);
+    let plain_https = format!("https://{}", w.unbound.addr);
     for (server, extra, why) in [
-        // The built-in roots do not know the test's CA.
+        // The built-in roots do not know the test's CA: say what to do.
         (tls.as_str(), vec![], "UnknownIssuer"),
-        (https.as_str(), vec![], "UnknownIssuer"),
+        (
+            https.as_str(),
+            vec![],
+            "give its certificate with --ca-file",
+        ),
+        // A port that speaks plain DNS, not TLS: said within a second or
+        // so, not after the deadline.
+        (
+            plain_tls.as_str(),
+            vec![],
+            "does not seem to speak TLS on this port",
+        ),
+        (
+            plain_https.as_str(),
+            vec![],
+            "does not seem to speak TLS on this port",
+        ),
         // A name the certificate does not hold.
         (
             tls.as_str(),
