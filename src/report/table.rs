@@ -216,6 +216,12 @@ impl<W: Write + Send> Ordered for Paged<W> {
 /// where it can (`mx1.` / `example.com`); a label longer than the width is
 /// cut where it must be.
 pub fn wrap_name(name: &str, width: usize) -> String {
+    wrap_on(name, width, '.')
+}
+
+/// Break text into lines of at most `width` characters after `sep` where
+/// it can; a piece longer than the width is cut where it must be.
+fn wrap_on(name: &str, width: usize, sep: char) -> String {
     let width = width.max(4);
     if name.chars().count() <= width {
         return name.to_string();
@@ -223,7 +229,7 @@ pub fn wrap_name(name: &str, width: usize) -> String {
     let mut lines: Vec<String> = Vec::new();
     let mut line = String::new();
     // Pieces: each label with its trailing dot.
-    for piece in name.split_inclusive('.') {
+    for piece in name.split_inclusive(sep) {
         let len = piece.chars().count();
         if line.chars().count() + len <= width {
             line.push_str(piece);
@@ -262,7 +268,21 @@ fn fit(widths: &mut [usize], flexible: &[usize], total: usize, floor: usize) {
         else {
             return;
         };
-        widths[widest] -= (sum - total).min(widths[widest] - floor);
+        // Down to the next widest at most, so that the flexible columns
+        // shrink together: a long domain does not keep 46 of 80 columns
+        // while the exchanges are cut to the floor.
+        let next = flexible
+            .iter()
+            .filter(|&&c| c != widest)
+            .map(|&c| widths[c])
+            .max()
+            .unwrap_or(floor)
+            .max(floor);
+        // Tied with another: one column at a time.
+        let cut = (sum - total)
+            .min(widths[widest].saturating_sub(next))
+            .max(1);
+        widths[widest] -= cut.min(widths[widest] - floor);
     }
 }
 
@@ -344,8 +364,18 @@ pub(super) fn render_table(results: &[Shown], style: &Style) -> String {
                 if visible_width(&row[c]) > widths[c] {
                     row[c] = if remark && c + 1 == row.len() {
                         wrap_words(&row[c], widths[c])
+                    } else if remark {
+                        // A code: broken after an underscore.
+                        wrap_on(&row[c], widths[c], '_')
                     } else if c == 4 {
-                        row[c].replace(", ", ",\n")
+                        // Addresses: one per line, an IPv6 address broken
+                        // after a colon where it must be.
+                        row[c]
+                            .split(", ")
+                            // One column kept for the comma.
+                            .map(|a| wrap_on(a, widths[c].saturating_sub(1), ':'))
+                            .collect::<Vec<_>>()
+                            .join(",\n")
                     } else {
                         wrap_name(&row[c], widths[c])
                     };
@@ -375,7 +405,22 @@ pub(super) fn render_table(results: &[Shown], style: &Style) -> String {
 fn wrap_words(text: &str, width: usize) -> String {
     let mut out = String::new();
     let mut line = 0;
-    for word in text.split(' ') {
+    // A word longer than the line (a long name in a message) is broken
+    // after its dots, then cut, first.
+    let words: Vec<String> = text
+        .split(' ')
+        .flat_map(|w| {
+            if w.chars().count() > width {
+                wrap_name(w, width)
+                    .lines()
+                    .map(String::from)
+                    .collect::<Vec<_>>()
+            } else {
+                vec![w.to_string()]
+            }
+        })
+        .collect();
+    for word in words.iter().map(String::as_str) {
         let w = word.chars().count();
         if line > 0 && line + 1 + w > width {
             out.push('\n');
@@ -590,5 +635,104 @@ mod tests {
             "null.example    [null_mx] accepts no mail (null MX)"
         );
         assert_eq!(lines[6], "evil.example    x\\027\\0912j.example");
+    }
+
+    /// Results with the longest names the DNS allows: a 63-byte label, a
+    /// 253-byte exchange, full IPv6 addresses, long codes and messages.
+    fn longest() -> Vec<Settled> {
+        use crate::outcome::{Audit, Code, Exchange, Problem, Target};
+        use crate::report::tests::{answered, entry, mx};
+        let label = "a".repeat(63);
+        let domain = format!("{label}.example");
+        let long = format!("{0}.{0}.{0}.{1}.example", "b".repeat(63), "c".repeat(53));
+        assert_eq!(long.len(), 253);
+        let mut r = Settled::new(
+            entry(0, &domain),
+            answered(vec![mx(10, &long), mx(20, "mx2.example")], false),
+            std::time::Duration::ZERO,
+        );
+        let v6 = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        r.audit = Some(Box::new(Audit {
+            resolved: true,
+            exchanges: vec![
+                Exchange {
+                    name: crate::testing::name(&long),
+                    target: Target {
+                        addresses: vec![
+                            v6("2606:2800:21f:cb07:6820:80da:af6b:8b2c"),
+                            v6("2001:db8:ffff:ffff:ffff:ffff:ffff:fffe"),
+                        ],
+                        unresolved: Vec::new(),
+                    },
+                    dnssec: None,
+                    dane: None,
+                },
+                Exchange {
+                    name: crate::testing::name("mx2.example"),
+                    target: Target {
+                        addresses: vec!["93.184.215.14".parse().unwrap()],
+                        unresolved: Vec::new(),
+                    },
+                    dnssec: None,
+                    dane: None,
+                },
+            ],
+            problems: vec![Problem {
+                code: Code::ExchangeDomainUnregistered,
+                exchange: Some(crate::testing::name(&long)),
+                message: format!("{long}'s registrable domain does not exist: anyone could register it and receive this domain's mail").into(),
+            }],
+            ..Audit::default()
+        }));
+        let plain = Settled::new(
+            entry(1, &format!("{label}.example")),
+            answered(vec![mx(10, &long)], false),
+            std::time::Duration::ZERO,
+        );
+        vec![r, plain]
+    }
+
+    #[test]
+    fn the_table_fits_80_100_and_120_columns_with_the_longest_names() {
+        for width in [80, 100, 120] {
+            for audit in [true, false] {
+                let style = Style {
+                    audit,
+                    addresses: audit,
+                    width: Some(width),
+                    ..Style::default()
+                };
+                let shown: Vec<Shown> = longest().iter().map(Shown::of).collect();
+                let text = render_table(&shown, &style);
+                for line in text.lines() {
+                    assert!(
+                        line.chars().count() <= width,
+                        "{width} (audit {audit}): {} columns: {line:?}\n{text}",
+                        line.chars().count()
+                    );
+                }
+                // Nothing lost: every label and address is there, whole or
+                // in pieces within its column.
+                let joined: String = text.split_whitespace().collect();
+                assert!(joined.contains(&"b".repeat(40)), "{text}");
+                if audit {
+                    assert!(text.contains("2606:"), "{text}");
+                    assert!(joined.contains("exchange_domain_"), "{text}");
+                }
+                // The flexible columns shrink together: the domain column
+                // is no wider than the exchange column.
+                let header = text.lines().next().unwrap();
+                let domain_col = header.find("STATUS").unwrap();
+                let exchange_col = header.find("MAIL EXCHANGE").unwrap();
+                let exchange_width = match header.find("ADDRESSES") {
+                    Some(a) => a - exchange_col,
+                    None => width - exchange_col,
+                };
+                assert!(
+                    domain_col <= exchange_width + 4,
+                    "{width}: domain {domain_col} vs exchange {exchange_width}\n{text}"
+                );
+            }
+        }
     }
 }
