@@ -613,7 +613,13 @@ mod tests {
             );
         }
         assert_eq!(wrap_words("one two three", 7), "one two\nthree");
-        assert_eq!(wrap_words("a-very-long-word b", 4), "a-very-long-word\nb");
+        // A word wider than the column is broken (after a dot when it has
+        // one): no line is wider than the column.
+        assert_eq!(
+            wrap_words("a-very-long-word b", 4),
+            "a-ve\nry-l\nong-\nword\nb"
+        );
+        assert_eq!(wrap_words("mx.example.net x", 8), "mx.\nexample.\nnet x");
     }
 
     #[test]
