@@ -154,10 +154,10 @@ pub(super) fn run(config: Config) -> Result<u8, Fatal> {
         }
     }
     let mut notes = Vec::new();
-    for (kind, c) in cache {
+    for (kind, c) in cache.into_iter().filter(|(_, c)| c.asked > 0) {
         notes.push(report::cache_summary(kind, c));
     }
-    if let Some(f) = fetches {
+    if let Some(f) = fetches.filter(|f| f.asked > 0) {
         notes.push(report::fetch_summary(f));
     }
     if let Some(unseen) = unseen {

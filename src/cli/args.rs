@@ -203,6 +203,8 @@ pub enum FormatArg {
     Csv,
     /// dig's +short: `10 mx1.example.net.` per line, in input order, no summary
     Short,
+    /// One self-contained HTML page (charts, providers, a searchable and sortable table of domains), written when the run ends
+    Html,
 }
 
 impl From<FormatArg> for Format {
@@ -214,6 +216,7 @@ impl From<FormatArg> for Format {
             FormatArg::Ndjson => Format::Ndjson,
             FormatArg::Csv => Format::Csv,
             FormatArg::Short => Format::Short,
+            FormatArg::Html => Format::Html,
         }
     }
 }

@@ -137,7 +137,7 @@ impl<W: Write + Send> Sink for ByExchange<W> {
                 self.out.write_all(b"\n")?;
             }
             Format::Csv => write_csv(&mut self.out, &rows)?,
-            Format::Table | Format::Plain | Format::Short => {
+            Format::Table | Format::Plain | Format::Short | Format::Html => {
                 self.out.write_all(render(&rows, &self.style).as_bytes())?;
             }
         }

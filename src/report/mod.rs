@@ -7,6 +7,7 @@
 
 mod csv;
 mod exchanges;
+mod html;
 mod json;
 mod order;
 mod short;
@@ -14,6 +15,7 @@ mod table;
 
 pub use self::csv::CsvSink;
 pub use exchanges::{ByExchange, EXAMPLES, ExchangeRow};
+pub use html::{HtmlSink, MAX_ROWS};
 pub use json::{JsonFormat, NdjsonSink};
 pub use order::{InOrder, MAX_HELD};
 pub use short::Short;
@@ -41,6 +43,8 @@ pub enum Format {
     Csv,
     /// dig's `+short`: `10 mx1.example.net.` per line, in input order.
     Short,
+    /// One self-contained HTML page: charts, providers, a searchable table.
+    Html,
 }
 
 impl Format {
@@ -107,7 +111,7 @@ pub fn sink<W: Write + Send + 'static>(
     style: Style,
     held: Arc<AtomicUsize>,
 ) -> Box<dyn Sink> {
-    if style.by_exchange {
+    if style.by_exchange && format != Format::Html {
         return Box::new(ByExchange::new(out, format, style));
     }
     match format {
@@ -117,6 +121,7 @@ pub fn sink<W: Write + Send + 'static>(
         Format::Table => Box::new(InOrder::new(Paged::table(out, style), held)),
         Format::Plain => Box::new(InOrder::new(Paged::plain(out, style), held)),
         Format::Short => Box::new(InOrder::new(Short::new(out, style.flush_lines), held)),
+        Format::Html => Box::new(HtmlSink::new(out)),
     }
 }
 

@@ -104,12 +104,12 @@ _25 IN TLSA 3 1 1 {KEY1}
     )
 }
 
-struct World {
+pub(crate) struct World {
     _knot: Knot,
-    unbound: Unbound,
+    pub(crate) unbound: Unbound,
 }
 
-fn world() -> World {
+pub(crate) fn world() -> World {
     let knot = Knot::start_signed(
         &[
             ("test.", test_zone()),

@@ -12,6 +12,7 @@ mod dane;
 mod encrypted;
 mod faults;
 mod hostile;
+mod html;
 mod knot;
 mod layers;
 mod lifecycle;
