@@ -131,8 +131,11 @@ impl<R: Resolver> Pipeline<R> {
                 let outcome = Outcome::lookup(&*resolver, &name).await;
                 // The audit's queries take permits of their own.
                 drop(permit);
+                // Boxed: the audit's future is large, and held inline it
+                // would make every lookup's future that large (each one is
+                // moved into the set of lookups in flight, audit or not).
                 let audit = match auditor {
-                    Some(a) => Some(Box::new(a.audit(&name, &outcome).await)),
+                    Some(a) => Some(Box::new(Box::pin(a.audit(&name, &outcome)).await)),
                     None => None,
                 };
                 Done { outcome, audit }

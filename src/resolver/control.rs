@@ -40,6 +40,13 @@ const HELPED_POINTS: f64 = 0.005;
 const HELPED_SHARE: f64 = 0.1;
 /// A cut cost throughput if answers fell below this share.
 const COST: f64 = 0.85;
+/// The first epoch that gets answers has no usual loss to be judged
+/// against: loss up to this share in it is taken to be the path's (random
+/// loss on a real path is a few percent at most; a sender far over a rate
+/// limit loses much more, and is judged).
+const FIRST_USUAL: f64 = 0.03;
+/// Loss above this share is never taken for the path's alone at once.
+const RANDOM_LOSS_AT_MOST: f64 = 0.05;
 /// The slowest a congested server is ever paced, in queries per second.
 pub(super) const MIN_RATE: f64 = 2.0;
 
@@ -90,6 +97,9 @@ pub(super) struct Control {
     refusal_usual: f64,
     /// Clean epochs in a row.
     clean: u32,
+    /// An epoch with answers has been judged (the path's usual loss is
+    /// known).
+    known: bool,
     cut: Option<Cut>,
     /// The lowest rate ever set.
     pub lowest: Option<f64>,
@@ -120,7 +130,15 @@ impl Control {
             let rate_matters = moved(loss, cut.loss) || moved(refusal, cut.refusal);
             let cost = delivered < cut.delivered * COST;
             if !rate_matters && cost {
-                self.rate = cut.rate_before;
+                // High loss that did not move could still be a limit far
+                // below the rate (a 25% cut leaves it far above): keep the
+                // cut, learn the level, and let clean epochs raise the rate
+                // step by step; a limit shows again as loss rising. Only low
+                // loss, the kind a real path has at random, is taken back
+                // at once.
+                if cut.loss <= RANDOM_LOSS_AT_MOST {
+                    self.rate = cut.rate_before;
+                }
                 self.undone += 1;
                 if cut.loss > self.loss_usual + LOSS_RISE {
                     self.loss_usual = loss.min(cut.loss);
@@ -132,6 +150,15 @@ impl Control {
             }
         }
         let burst = refusal > self.refusal_usual + BURST_RISE;
+        if !self.known && e.answers > 0 {
+            self.known = true;
+            if loss <= FIRST_USUAL && !burst {
+                // A lossy path from the start: its usual loss, not a
+                // reason to slow down (a cut would cost two epochs before
+                // it could be taken back).
+                self.loss_usual = loss;
+            }
+        }
         let congested = e.answers > 0 && (loss > self.loss_usual + LOSS_RISE || burst);
         if congested {
             let from = self.rate.unwrap_or(delivered).min(delivered.max(MIN_RATE));
@@ -220,6 +247,20 @@ mod tests {
         assert!(c.rate().is_none(), "{c:?}");
         assert!(delivered > 0.8 * 50_000.0, "{delivered}");
         assert!(c.undone >= 1);
+    }
+
+    #[test]
+    fn random_loss_from_the_start_costs_no_cut_at_all() {
+        let (delivered, c) = converge(50_000.0, f64::INFINITY, 0.02, 20);
+        assert_eq!(c.lowest, None, "{c:?}");
+        assert!(delivered > 0.97 * 50_000.0, "{delivered}");
+        // A rate limit found from the first second is still found.
+        let (_, limited) = converge(100_000.0, 2000.0, 0.0, 5);
+        assert!(limited.lowest.is_some());
+        // So is a limit only a little under the sender (loss under 3%
+        // at first, rising as resends pile up on it).
+        let (delivered, c) = converge(2050.0, 2000.0, 0.0, 60);
+        assert!(delivered > 0.9 * 2000.0, "{delivered} {c:?}");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// The shortest wait before a UDP query is sent again.
-pub(super) const MIN_RTO: Duration = Duration::from_millis(150);
+pub(super) const MIN_RTO: Duration = Duration::from_millis(100);
 /// The longest wait between two sends of one query.
 pub(super) const MAX_RTO: Duration = Duration::from_secs(1);
 /// The retransmission timeout before any answer has been timed (RFC 6298

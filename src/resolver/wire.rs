@@ -29,7 +29,7 @@ use std::time::Duration;
 use tokio::time::{Instant, timeout_at};
 
 /// UDP sockets per nameserver.
-pub(super) const SOCKETS_PER_SERVER: usize = 4;
+pub(super) const SOCKETS_PER_SERVER: usize = 1;
 /// mxlookup's own engine: connected UDP socket pools per server, TCP when needed, its own timers and congestion control.
 pub struct WireResolver {
     servers: Vec<Arc<Server>>,

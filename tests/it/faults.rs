@@ -337,7 +337,7 @@ fn a_lost_query_is_sent_again_quickly() {
     assert_eq!(lossy.len(), 2);
     let gap = lossy[1] - lossy[0];
     assert!(
-        gap >= Duration::from_millis(140) && gap < Duration::from_secs(1),
+        gap >= Duration::from_millis(90) && gap < Duration::from_secs(1),
         "resent after {gap:?}"
     );
 }
@@ -588,9 +588,9 @@ fn queries_spread_over_random_ports_and_random_case() {
         10_000
     );
     let s = seen.lock().unwrap();
-    // Four sockets, each renewed after 2,048 queries: 10,000 queries use
-    // at least 4 + 10,000 / 2,048 ports.
-    assert!(s.0.len() >= 8, "only {} source ports", s.0.len());
+    // A socket renewed after 512 queries: 10,000 queries use at least
+    // 10,000 / 512 ports.
+    assert!(s.0.len() >= 19, "only {} source ports", s.0.len());
     assert!(
         s.2 > s.1 * 9 / 10,
         "{} of {} questions had upper-case letters",
