@@ -34,6 +34,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-100000}
+ROUNDS=${ROUNDS:-5}
+# massdns is not in Debian: build it from its repository outside this tree
+# (git clone https://github.com/blechschmidt/massdns /tmp/massdns && make -C
+# /tmp/massdns) or point MASSDNS at it.
+MASSDNS=${MASSDNS:-}
+[ -z "$MASSDNS" ] && [ -x /tmp/massdns/bin/massdns ] && MASSDNS=/tmp/massdns/bin/massdns
 SUITES=${*:-throughput sweep latency ratelimit rate audit encrypted}
 WORKERS=${KNOT_WORKERS:-2}
 OUT=bench/out/$N
@@ -105,6 +111,8 @@ verify() { # truth file, n: prints the verifier's line
     python3 bench/verify.py <(head -n "$2" "$1") "$TMPD/last.out" | tail -1
 }
 head -n 20000 "$OUT/domains.txt" > "$TMPD/d20k.txt"
+head -n 20000 "$OUT/truth.ndjson" > "$TMPD/t20k.ndjson"
+echo "$ADDR" > "$TMPD/resolvers.txt"
 head -n 30000 "$OUT/domains.txt" > "$TMPD/d30k.txt"
 sed 's/$/ MX/' "$TMPD/d30k.txt" > "$TMPD/q30k.txt"
 
@@ -132,45 +140,27 @@ CONF
 for suite in $SUITES; do
 case $suite in
 throughput)
-    echo; echo "## Throughput: $N names, 256 in flight"
-    DP=$(dnsperf -s "$ADDR" -p "$PORT" -d "$OUT/queries.txt" -c 2 -T 1 -q 128 -n 1 2>&1)
-    DPQ=$(echo "$DP" | awk '/Queries per second/ {print $4}')
-    echo "| client                                   | lookups/s | CPU µs/lk | peak RSS | checked |"
-    echo "| ---------------------------------------- | --------- | -------- | -------- | ------- |"
-    printf '| %-40s | %9.0f | %8s | %8s | %s |\n' "dnsperf -c 2 -q 128 (the ceiling)" "$DPQ" - - "$(echo "$DP" | awk '/Queries lost/ {print $3, "lost"}')"
+    echo; echo "## Throughput: $N names, 256 in flight, medians of $ROUNDS interleaved rounds"
+    echo "(dnsperf -c 2 -q 128 is the server's ceiling; its figure is queries/s)"
+    args=("dnsperf -c 2 -q 128=dnsperf -s $ADDR -p $PORT -d $OUT/queries.txt -c 2 -T 1 -q 128 -n 1")
     for engine in ${ENGINES:-wire hickory}; do
-        measure "mxlookup --engine $engine -c 256" "$N" "$BIN" -q --engine "$engine" -n "$NS" -c 256 --format ndjson -f "$OUT/domains.txt"
-        echo " $(verify "$OUT/truth.ndjson" "$N") |"
+        args+=("mxlookup --engine $engine -c 256=$BIN -q --engine $engine -n $NS -c 256 --format ndjson -f $OUT/domains.txt")
     done
-    measure "mxlookup --keep-duplicates -c 256" "$N" "$BIN" -q --keep-duplicates -n "$NS" -c 256 --format ndjson -f "$OUT/domains.txt"
-    echo " $(verify "$OUT/truth.ndjson" "$N") |"
-    measure "mxlookup (default flags, ndjson)" "$N" "$BIN" -q -n "$NS" --format ndjson -f "$OUT/domains.txt"
-    echo " $(verify "$OUT/truth.ndjson" "$N") |"
-    if [ "${ADNS:-1}" = 1 ]; then
-        measure "adnshost --pipe --asynch" "$N" sh -c "adnshost --config 'nameserver $ADDR' -a -t mx -f < $OUT/domains.txt"
-        echo " (not checked) |"
-    fi
-    if [ -n "${MASSDNS:-}" ]; then
-        echo "$ADDR" > "$TMPD/resolvers.txt"
-        measure "massdns -s 256" "$N" "$MASSDNS" -q --root -r "$TMPD/resolvers.txt" -t MX -s 256 -o J -w /dev/stdout "$OUT/domains.txt"
-        echo " (not checked) |"
-    fi
+    args+=("mxlookup (default flags)=$BIN -q -n $NS --format ndjson -f $OUT/domains.txt")
+    [ -n "$MASSDNS" ] && args+=("massdns -s 256=$MASSDNS -q --root -r $TMPD/resolvers.txt -t MX -s 256 -o J -w /dev/null $OUT/domains.txt")
+    [ "${ADNS:-1}" = 1 ] && args+=("adnshost --pipe --asynch=adnshost --config 'nameserver $ADDR' -a -t mx -f < $OUT/domains.txt")
+    python3 bench/rounds.py "$ROUNDS" "$N" "$OUT/truth.ndjson" "${args[@]}"
+    # dnsperf's own count: queries per second, not wall time over N.
+    DP=$(dnsperf -s "$ADDR" -p "$PORT" -d "$OUT/queries.txt" -c 2 -T 1 -q 128 -n 1 2>&1)
+    echo "dnsperf's own figure, one more run: $(echo "$DP" | awk '/Queries per second/ {print $4}') queries/s, $(echo "$DP" | awk '/Queries lost/ {print $3}') lost"
     ;;
 sweep)
-    echo; echo "## Concurrency sweep (20,000 names at 1 and 8, $N above)"
-    echo "| in flight | mxlookup lookups/s | checked | massdns lookups/s |"
-    echo "| --------- | ------------------ | ------- | ----------------- |"
-    for c in 1 8 32 256 1024; do
-        if [ "$c" -le 8 ]; then F=$TMPD/d20k.txt; n=20000; else F=$OUT/domains.txt; n=$N; fi
-        measure "c=$c" "$n" "$BIN" -q -n "$NS" -c "$c" --format ndjson -f "$F" > /dev/null
-        m=$(python3 -c "print(f'{$n/$LAST_E:.0f}')"); v=$(verify "$OUT/truth.ndjson" "$n")
-        md=-
-        if [ -n "${MASSDNS:-}" ]; then
-            echo "$ADDR" > "$TMPD/resolvers.txt"
-            s=$(date +%s.%N); "$MASSDNS" -q --root -r "$TMPD/resolvers.txt" -t MX -s "$c" -o J -w /dev/null "$F" 2>/dev/null; e=$(date +%s.%N)
-            md=$(python3 -c "print(f'{$n/($e-$s):.0f}')")
-        fi
-        echo "| $c | $m | $v | $md |"
+    echo; echo "## Every concurrency from 1 to 1024 (20,000 names up to 8 in flight, $N above), medians of $ROUNDS rounds"
+    for c in 1 2 4 8 16 32 64 128 256 512 1024; do
+        if [ "$c" -le 8 ]; then F=$TMPD/d20k.txt; n=20000; T=$TMPD/t20k.ndjson; else F=$OUT/domains.txt; n=$N; T=$OUT/truth.ndjson; fi
+        args=("mxlookup -c $c=$BIN -q -n $NS -c $c --format ndjson -f $F")
+        [ -n "$MASSDNS" ] && args+=("massdns -s $c=$MASSDNS -q --root -r $TMPD/resolvers.txt -t MX -s $c -o J -w /dev/null $F")
+        python3 bench/rounds.py "$ROUNDS" "$n" "$T" "${args[@]}" | tail -n +$([ "$c" = 1 ] && echo 1 || echo 3)
     done
     ;;
 latency)
@@ -288,12 +278,12 @@ audit)
         echo " 1.00 | $(python3 -c "print(f'{($u+$s)/$N*1e6:.1f}')") | $(verify "$OUT/truth.ndjson" "$N") |"
         measure "--audit -c $c" "$N" "$BIN" -n "$NS" -c "$c" --audit --format ndjson -f "$OUT/domains.txt"
         read -r _ u s _ < <(tail -n 1 "$TMPD/time.txt")
-        # Queries: one MX per domain, an A and an AAAA per name looked up.
-        looked=$(sed -n 's/.* asked for, \([0-9]*\) looked up.*/\1/p' "$TMPD/last.err")
-        q=$((N + 2 * looked))
+        # Queries: what the summary says was sent to the server (MX, A,
+        # AAAA, TLSA, TXT, NS), resends included.
+        q=$(sed -n 's/^[0-9.:]*: \([0-9]*\) sent.*/\1/p' "$TMPD/last.err" | tail -1)
         echo " $(python3 -c "print(f'{$q/$N:.2f}')") | $(python3 -c "print(f'{($u+$s)/$q*1e6:.1f}')") | $(python3 bench/verify.py --audit <(head -n "$N" "$OUT/truth.ndjson") "$TMPD/last.out" | tail -1) |"
     done
-    grep -E '^(addresses|problems):' "$TMPD/last.err" | sed 's/^/    /'
+    grep -E '^(addresses|TLSA|registrable domains|problems):' "$TMPD/last.err" | sed 's/^/    /'
     ;;
 *) echo "unknown suite: $suite"; exit 2 ;;
 esac
