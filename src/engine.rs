@@ -123,6 +123,7 @@ pub fn send_batched(
 /// The entries in progress, by slot: the engine keeps them, the work gets
 /// only the name, so that a second interrupt can still say which entries
 /// it cut short.
+#[derive(Default)]
 struct Slab {
     entries: Vec<Option<(Entry, Instant)>>,
     free: Vec<usize>,
@@ -175,6 +176,14 @@ impl Bounds {
     }
 }
 
+impl Bounds {
+    /// Whether another entry may start: fewer jobs than the bound, and
+    /// room in the batch and in the writer's hold.
+    fn room(&self, jobs: usize, out: usize) -> bool {
+        jobs < self.jobs && out < HELD && self.held.load(Ordering::Relaxed) < self.max_held
+    }
+}
+
 /// Run `work` for every entry from `input`, within `bounds`, and send one
 /// result per entry to `output`, in batches. `work` gets the entry's name
 /// and the permit it was started with.
@@ -191,10 +200,7 @@ where
     F: Future<Output = Done>,
 {
     let mut out: Vec<Settled> = Vec::with_capacity(BATCH);
-    let mut slab = Slab {
-        entries: Vec::new(),
-        free: Vec::new(),
-    };
+    let mut slab = Slab::default();
     let mut jobs = FuturesUnordered::new();
     let flush = tokio::time::sleep(FLUSH_AFTER);
     tokio::pin!(flush);
@@ -216,11 +222,7 @@ where
         // and no permit waits on it.
         let idle = jobs.is_empty() && (input_done || stopped);
         let send_now = !out.is_empty() && (out.len() >= BATCH || flush_due || idle);
-        let can_start = !input_done
-            && !stopped
-            && jobs.len() < bounds.jobs
-            && out.len() < HELD
-            && bounds.held.load(Ordering::Relaxed) < bounds.max_held;
+        let can_start = !input_done && !stopped && bounds.room(jobs.len(), out.len());
         tokio::select! {
             biased;
             reserved = output.reserve(), if send_now => {
@@ -240,14 +242,8 @@ where
                     stopped = true;
                 }
                 if level == Interrupt::Abort {
-                    // Settle every entry in progress now.
                     jobs.clear();
-                    for i in 0..slab.entries.len() {
-                        if let Some((entry, start)) = slab.take(i) {
-                            let outcome = Outcome::Failed(Failure::error(Phase::Internal, "interrupted before an answer came"));
-                            push(&mut out, flush.as_mut(), Settled::new(entry, outcome, start.elapsed()));
-                        }
-                    }
+                    abort_all(&mut slab, &mut out, flush.as_mut());
                 }
                 if changed.is_err() {
                     // The handler is gone: no more signals will come.
@@ -268,15 +264,8 @@ where
                         Ok(name) => {
                             let name = name.clone();
                             let slot = slab.insert(entry);
-                            let job = AssertUnwindSafe(work(name, permit)).catch_unwind().map(move |r| {
-                                // A bug in the work must not lose the entry.
-                                let done = r.unwrap_or_else(|_| Done::from(Outcome::Failed(Failure::error(
-                                    Phase::Internal,
-                                    "internal error: the lookup failed unexpectedly",
-                                ))));
-                                (slot, done)
-                            });
-                            jobs.push(job);
+                            let job = AssertUnwindSafe(work(name, permit)).catch_unwind();
+                            jobs.push(job.map(move |r| (slot, unwound(r))));
                         }
                     },
                 }
@@ -297,6 +286,38 @@ where
     } else {
         Finish::Complete
     }
+}
+
+/// Every entry in progress settled now, as interrupted (a second signal).
+fn abort_all(
+    slab: &mut Slab,
+    out: &mut Vec<Settled>,
+    mut flush: std::pin::Pin<&mut tokio::time::Sleep>,
+) {
+    for i in 0..slab.entries.len() {
+        if let Some((entry, start)) = slab.take(i) {
+            let outcome = Outcome::Failed(Failure::error(
+                Phase::Internal,
+                "interrupted before an answer came",
+            ));
+            push(
+                out,
+                flush.as_mut(),
+                Settled::new(entry, outcome, start.elapsed()),
+            );
+        }
+    }
+}
+
+/// What the work came to, or an internal error if it panicked: a bug in
+/// the work must not lose the entry.
+fn unwound(r: std::thread::Result<Done>) -> Done {
+    r.unwrap_or_else(|_| {
+        Done::from(Outcome::Failed(Failure::error(
+            Phase::Internal,
+            "internal error: the lookup failed unexpectedly",
+        )))
+    })
 }
 
 fn push(out: &mut Vec<Settled>, flush: std::pin::Pin<&mut tokio::time::Sleep>, settled: Settled) {

@@ -112,37 +112,7 @@ pub fn judge(
     };
     let base = (base != host).then(|| base.clone());
     let answer = match result {
-        Err(f) if !secure => {
-            // DANE does not apply to an insecure host: nothing to defer.
-            let _ = f;
-            return Dane {
-                state: DaneState::None,
-                tlsa: Vec::new(),
-                base,
-            };
-        }
-        Err(f) if f.kind == FailureKind::Timeout => {
-            problems.push(problem(
-                Code::DaneUnknown,
-                format!("looking up {host}'s TLSA records timed out: whether DANE senders can deliver is unknown"),
-            ));
-            return Dane {
-                state: DaneState::Unknown,
-                tlsa: Vec::new(),
-                base,
-            };
-        }
-        Err(f) => {
-            problems.push(problem(
-                Code::DaneLookupFailed,
-                format!("looking up {host}'s TLSA records failed ({f}): DANE senders defer mail to it (RFC 7672 §2.2)"),
-            ));
-            return Dane {
-                state: DaneState::Failed,
-                tlsa: Vec::new(),
-                base,
-            };
-        }
+        Err(f) => return failed(host, secure, f, base, problems),
         Ok(a) => a,
     };
     let tlsa = records(answer);
@@ -197,6 +167,43 @@ pub fn judge(
     Dane {
         state,
         tlsa: shown,
+        base,
+    }
+}
+
+/// A TLSA lookup that failed: nothing to defer on for an insecure host;
+/// for a secure one, unknown after a time-out, else DANE senders defer.
+fn failed(
+    host: &DomainName,
+    secure: bool,
+    f: &Failure,
+    base: Option<DomainName>,
+    problems: &mut Vec<Problem>,
+) -> Dane {
+    let problem = |code, message: String| Problem {
+        code,
+        exchange: Some(host.clone()),
+        message: SafeText::from(message),
+    };
+    let state = if !secure {
+        // DANE does not apply to an insecure host: nothing to defer.
+        DaneState::None
+    } else if f.kind == FailureKind::Timeout {
+        problems.push(problem(
+            Code::DaneUnknown,
+            format!("looking up {host}'s TLSA records timed out: whether DANE senders can deliver is unknown"),
+        ));
+        DaneState::Unknown
+    } else {
+        problems.push(problem(
+            Code::DaneLookupFailed,
+            format!("looking up {host}'s TLSA records failed ({f}): DANE senders defer mail to it (RFC 7672 §2.2)"),
+        ));
+        DaneState::Failed
+    };
+    Dane {
+        state,
+        tlsa: Vec::new(),
         base,
     }
 }

@@ -60,31 +60,30 @@ impl<R: Resolver> Policies<R> {
             .collect())
     }
 
-    /// MTA-STS for `domain`, whose mail goes to `hosts` (its exchanges, or
-    /// itself under implicit MX); the problems go to `problems`.
-    pub(crate) async fn mta_sts(
+    /// The one `_mta-sts` record of `domain`, or what MTA-STS comes to
+    /// without one (none, invalid, unknown).
+    async fn mta_sts_record(
         &self,
         domain: &DomainName,
-        hosts: &[DomainName],
         problems: &mut Vec<Problem>,
-    ) -> MtaSts {
+    ) -> Result<mta_sts::Record, MtaSts> {
         let record = match self.txt(&format!("_mta-sts.{domain}")).await {
             Err(f) => {
-                return unknown(
+                return Err(unknown(
                     problems,
                     None,
                     crate::safe!("looking up _mta-sts.{domain} TXT failed ({f})"),
-                );
+                ));
             }
             Ok(txts) => mta_sts::record(&txts.iter().map(|t| &t[..]).collect::<Vec<_>>()),
         };
         let record = match record {
             Ok(None) => {
-                return MtaSts::without_policy(
+                return Err(MtaSts::without_policy(
                     PolicyState::None,
                     None,
                     SafeText::from_static("no v=STSv1 record"),
-                );
+                ));
             }
             Ok(Some(r)) => r,
             Err(why) => {
@@ -95,8 +94,23 @@ impl<R: Resolver> Policies<R> {
                         "the _mta-sts record: {why}; senders treat {domain} as having no MTA-STS"
                     ),
                 ));
-                return MtaSts::without_policy(PolicyState::Invalid, None, why);
+                return Err(MtaSts::without_policy(PolicyState::Invalid, None, why));
             }
+        };
+        Ok(record)
+    }
+
+    /// MTA-STS for `domain`, whose mail goes to `hosts` (its exchanges, or
+    /// itself under implicit MX); the problems go to `problems`.
+    pub(crate) async fn mta_sts(
+        &self,
+        domain: &DomainName,
+        hosts: &[DomainName],
+        problems: &mut Vec<Problem>,
+    ) -> MtaSts {
+        let record = match self.mta_sts_record(domain, problems).await {
+            Ok(r) => r,
+            Err(found) => return found,
         };
         let id = Some(SafeText::new(&record.id));
         let Ok(host) = DomainName::parse_ascii(&format!("mta-sts.{domain}")) else {

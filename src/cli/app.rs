@@ -29,27 +29,9 @@ const SPARE_FILES: u64 = 64;
 pub(super) fn run(config: Config) -> Result<u8, Fatal> {
     let output = config.output.clone();
     let ui = Ui::new(output.progress, output.quiet);
-    for w in &config.warnings {
-        ui.error(w);
-    }
     ensure_file_limit(config.settings.concurrency)?;
-    // The total for the progress display, when every source's size is
-    // known up front (arguments, regular files).
-    if output.progress {
-        let total: Option<u64> = config.sources.iter().map(|s| s.estimate()).sum();
-        if let Some(total) = total {
-            ui.set_total(config.shard.map_or(total, |s| total.div_ceil(s.count)));
-        }
-    }
-
-    if std::io::IsTerminal::is_terminal(&std::io::stdin())
-        && config
-            .sources
-            .iter()
-            .any(|s| matches!(s, mxlookup::input::Source::Stdin))
-    {
-        ui.note("reading domains from the terminal, one per line; Ctrl-D ends the list");
-    }
+    announce(&config, &ui);
+    let style = style(&config);
     let entries = Entries::new(config.sources)
         .with_shard(config.shard)
         .keep_duplicates(config.keep_duplicates);
@@ -66,17 +48,6 @@ pub(super) fn run(config: Config) -> Result<u8, Fatal> {
     }
 
     let held = Arc::new(AtomicUsize::new(0));
-    let checks = config.audit.checks;
-    let style = output.style(
-        (config.audit.wanted(), checks.resolves()),
-        checks.mta_sts || checks.tls_rpt || config.audit.expect.iter().any(|e| e.needs_mta_sts()),
-        checks.dnssec || checks.dane,
-        config.baseline.is_some(),
-    );
-    let style = report::Style {
-        job: config.job.clone(),
-        ..style
-    };
     let sink = report::sink(output.format, io::stdout(), style, held.clone());
     // Only the in-order formats hold results back.
     let held = if output.format.in_order() {
@@ -95,42 +66,17 @@ pub(super) fn run(config: Config) -> Result<u8, Fatal> {
             .map_err(Fatal::Runtime)?
     };
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(Fatal::Runtime)?;
-    let settings = config.settings.clone();
-    let engine_choice = config.engine;
     let signal = Arc::new(AtomicI32::new(0));
-    let engine_ui = ui.clone();
-    let audit = config.audit;
-    let engine_signal = signal.clone();
-    let outcome = runtime.block_on(async move {
-        let resolver = Arc::new(AnyResolver::new(engine_choice, &settings)?);
-        let limiter = Arc::new(Limiter::new(settings.concurrency, config.rate));
-        let (interrupt_tx, interrupt_rx) = watch::channel(Interrupt::None);
-        tokio::spawn(handle_signals(
-            interrupt_tx,
-            engine_ui,
-            engine_signal,
-            settings.timeout,
-        ));
-        let pipeline = Pipeline::new(resolver.clone(), limiter)
-            .audit(audit)?
-            .backpressure(Backpressure {
-                held,
-                max: report::MAX_HELD,
-            });
-        let finish = pipeline.run(entry_rx, result_tx, interrupt_rx).await;
-        let stats = (
-            pipeline.cache_stats(),
-            pipeline.fetch_stats(),
-            pipeline.unused_expectations(),
-        );
-        Ok::<_, Error>((finish, resolver.server_stats(), stats))
-    });
-    // Answers still arriving for abandoned lookups are of no interest.
-    runtime.shutdown_background();
+    let engine = Engine {
+        settings: config.settings.clone(),
+        choice: config.engine,
+        audit: config.audit,
+        rate: config.rate,
+        ui: ui.clone(),
+        signal: signal.clone(),
+        held,
+    };
+    let outcome = engine.run(entry_rx, result_tx);
     let written = writer
         .join()
         .unwrap_or_else(|_| Err(io::Error::other("the output thread failed")));
@@ -153,16 +99,7 @@ pub(super) fn run(config: Config) -> Result<u8, Fatal> {
             ));
         }
     }
-    let mut notes = Vec::new();
-    for (kind, c) in cache.into_iter().filter(|(_, c)| c.asked > 0) {
-        notes.push(report::cache_summary(kind, c));
-    }
-    if let Some(f) = fetches.filter(|f| f.asked > 0) {
-        notes.push(report::fetch_summary(f));
-    }
-    if let Some(unseen) = unseen {
-        notes.push(report::baseline_summary(&counts, Some(unseen)));
-    }
+    let notes = notes(cache, fetches, &counts, unseen);
     let duplicates = duplicates.load(Ordering::Relaxed);
     if let Some(e) = read_error.lock().unwrap_or_else(|e| e.into_inner()).take() {
         summary(&ui, &counts, duplicates, &servers, &notes, finish);
@@ -188,6 +125,132 @@ pub(super) fn run(config: Config) -> Result<u8, Fatal> {
         finish,
         signal,
     ))
+}
+
+/// The engine thread's part: the lookups, on one current-thread runtime.
+struct Engine {
+    settings: mxlookup::resolver::Settings,
+    choice: mxlookup::resolver::Engine,
+    audit: mxlookup::audit::Options,
+    rate: Option<f64>,
+    ui: Ui,
+    signal: Arc<AtomicI32>,
+    held: Arc<AtomicUsize>,
+}
+
+/// Each server's figures, by its label.
+type Servers = Vec<(Arc<SafeText>, ServerStats)>;
+
+/// The audit's caches, its policy fetches, the `--expect` rules unused.
+type Stats = (
+    Vec<(&'static str, mxlookup::audit::CacheStats)>,
+    Option<mxlookup::audit::FetchStats>,
+    Vec<String>,
+);
+
+impl Engine {
+    /// Look up every entry from `entry_rx`, results to `result_tx`: how the
+    /// run finished, the servers' figures, and the audit's.
+    fn run(
+        self,
+        entry_rx: mpsc::Receiver<Vec<Entry>>,
+        result_tx: mpsc::Sender<Vec<Settled>>,
+    ) -> Result<(Finish, Servers, Stats), Fatal> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Fatal::Runtime)?;
+        let Engine {
+            settings,
+            choice,
+            audit,
+            rate,
+            ui,
+            signal,
+            held,
+        } = self;
+        let outcome = runtime.block_on(async move {
+            let resolver = Arc::new(AnyResolver::new(choice, &settings)?);
+            let limiter = Arc::new(Limiter::new(settings.concurrency, rate));
+            let (interrupt_tx, interrupt_rx) = watch::channel(Interrupt::None);
+            tokio::spawn(handle_signals(interrupt_tx, ui, signal, settings.timeout));
+            let pipeline = Pipeline::new(resolver.clone(), limiter)
+                .audit(audit)?
+                .backpressure(Backpressure {
+                    held,
+                    max: report::MAX_HELD,
+                });
+            let finish = pipeline.run(entry_rx, result_tx, interrupt_rx).await;
+            let stats = (
+                pipeline.cache_stats(),
+                pipeline.fetch_stats(),
+                pipeline.unused_expectations(),
+            );
+            Ok::<_, Error>((finish, resolver.server_stats(), stats))
+        });
+        // Answers still arriving for abandoned lookups are of no interest.
+        runtime.shutdown_background();
+        Ok(outcome?)
+    }
+}
+
+/// Before the run: the warnings, the progress display's total, when every source's size
+/// is known up front (arguments, regular files), and a word when the
+/// domains are read from the terminal.
+fn announce(config: &Config, ui: &Ui) {
+    for w in &config.warnings {
+        ui.error(w);
+    }
+    if config.output.progress {
+        let total: Option<u64> = config.sources.iter().map(|s| s.estimate()).sum();
+        if let Some(total) = total {
+            ui.set_total(config.shard.map_or(total, |s| total.div_ceil(s.count)));
+        }
+    }
+    if std::io::IsTerminal::is_terminal(&std::io::stdin())
+        && config
+            .sources
+            .iter()
+            .any(|s| matches!(s, mxlookup::input::Source::Stdin))
+    {
+        ui.note("reading domains from the terminal, one per line; Ctrl-D ends the list");
+    }
+}
+
+/// What the sinks show, from what the run does.
+fn style(config: &Config) -> report::Style {
+    let checks = config.audit.checks;
+    let style = config.output.style(
+        (config.audit.wanted(), checks.resolves()),
+        checks.mta_sts || checks.tls_rpt || config.audit.expect.iter().any(|e| e.needs_mta_sts()),
+        checks.dnssec || checks.dane,
+        config.baseline.is_some(),
+    );
+    report::Style {
+        job: config.job.clone(),
+        ..style
+    }
+}
+
+/// The summary's lines after the counts: each cache that was asked, the
+/// policy fetches, the baseline.
+fn notes(
+    cache: Vec<(&'static str, mxlookup::audit::CacheStats)>,
+    fetches: Option<mxlookup::audit::FetchStats>,
+    counts: &Counts,
+    unseen: Option<usize>,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (kind, c) in cache.into_iter().filter(|(_, c)| c.asked > 0) {
+        notes.push(report::cache_summary(kind, c));
+    }
+    if let Some(f) = fetches.filter(|f| f.asked > 0) {
+        notes.push(report::fetch_summary(f));
+    }
+    if let Some(unseen) = unseen {
+        notes.push(report::baseline_summary(counts, Some(unseen)));
+    }
+    notes
 }
 
 fn summary(

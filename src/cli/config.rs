@@ -35,88 +35,11 @@ pub(super) struct Config {
 }
 
 impl Config {
-    pub(super) fn from_cli(cli: Cli, given: Given) -> Result<Config, Fatal> {
-        let stdin_is_terminal = std::io::stdin().is_terminal();
-        let mut sources = Vec::new();
-        // DOMAIN arguments, with `-` among them meaning stdin, in order;
-        // dig's habits (`@SERVER`, a type, `+short`) taken out. Each
-        // domain keeps its position among the arguments ("argument 3").
-        let mut args = Vec::new();
-        let mut first = 1;
-        let mut nameservers = cli.nameservers;
+    pub(super) fn from_cli(mut cli: Cli, given: Given) -> Result<Config, Fatal> {
         let mut output = Output::from_args(&cli.output);
-        let mut tcp = cli.tcp;
-        for (i, arg) in cli.domains.into_iter().enumerate() {
-            let habit = arg
-                .to_str()
-                .and_then(|a| dig_habit(a).transpose())
-                .transpose()?;
-            if arg != "-" && habit.is_none() {
-                args.push(arg);
-                continue;
-            }
-            if !args.is_empty() {
-                sources.push(Source::Args {
-                    first,
-                    args: std::mem::take(&mut args),
-                });
-            }
-            first = i as u64 + 2;
-            match habit {
-                None => sources.push(Source::Stdin),
-                Some(Habit::Server(s)) => nameservers.push(s),
-                Some(Habit::Type) => {}
-                Some(Habit::Short) if given.format && output.format != Format::Short => {
-                    return Err(Fatal::Usage(
-                        "+short is --format short: it cannot go with another --format (or -J, or MXLOOKUP_FORMAT)".into(),
-                    ));
-                }
-                Some(Habit::Short) => output.format = Format::Short,
-                Some(Habit::Tcp) => tcp = true,
-            }
-        }
-        if !args.is_empty() {
-            sources.push(Source::Args { first, args });
-        }
-        // As dig +short: the records and nothing else (errors still go to
-        // stderr).
-        if output.format == Format::Short {
-            output.quiet = true;
-            output.progress = false;
-        }
-        for path in &cli.files {
-            sources.push(Source::open(path)?);
-        }
-        if sources.is_empty() {
-            if stdin_is_terminal {
-                return Err(Fatal::NoInput);
-            }
-            sources.push(Source::Stdin);
-        }
-        let mut expect = cli
-            .expect
-            .iter()
-            .map(|r| Expectation::parse(r))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(Fatal::Expect)?;
-        if let Some(path) = &cli.expect_file {
-            let shown = escape_text(&path.display().to_string());
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Fatal::Expect(format!("cannot read {shown}: {e}")))?;
-            expect.extend(Expectation::parse_lines(&text, &shown).map_err(Fatal::Expect)?);
-        }
-        let baseline = match &cli.baseline {
-            None => None,
-            Some(path) => {
-                let shown = escape_text(&path.display().to_string());
-                let open = || std::fs::File::open(path);
-                let file =
-                    open().map_err(|e| Fatal::Baseline(format!("cannot read {shown}: {e}")))?;
-                let reader = std::io::BufReader::with_capacity(1 << 16, file);
-                let reopen = || open().map(|f| Box::new(f) as Box<dyn std::io::Read>);
-                Some(Baseline::read(reader, &shown, reopen).map_err(Fatal::Baseline)?)
-            }
-        };
+        let (sources, mut nameservers, tcp) = sources(&mut cli, given, &mut output)?;
+        let expect = expectations(&cli)?;
+        let baseline = baseline(&cli)?;
         let mut warnings = Vec::new();
         let mut timeout = cli.timeout;
         if nameservers.is_empty() {
@@ -204,6 +127,103 @@ impl Config {
             baseline,
         })
     }
+}
+
+/// The sources of domains, in order (DOMAIN arguments, with `-` among them
+/// meaning stdin, then the files), with dig's habits (`@SERVER`, a type,
+/// `+short`, `+tcp`) taken out of the arguments: the nameservers they add,
+/// and whether they ask for TCP. Each domain keeps its position among the
+/// arguments ("argument 3").
+fn sources(
+    cli: &mut Cli,
+    given: Given,
+    output: &mut Output,
+) -> Result<(Vec<Source>, Vec<mxlookup::resolver::Nameserver>, bool), Fatal> {
+    let mut sources = Vec::new();
+    let mut args = Vec::new();
+    let mut first = 1;
+    let mut nameservers = std::mem::take(&mut cli.nameservers);
+    let mut tcp = cli.tcp;
+    for (i, arg) in std::mem::take(&mut cli.domains).into_iter().enumerate() {
+        let habit = arg
+            .to_str()
+            .and_then(|a| dig_habit(a).transpose())
+            .transpose()?;
+        if arg != "-" && habit.is_none() {
+            args.push(arg);
+            continue;
+        }
+        if !args.is_empty() {
+            sources.push(Source::Args {
+                first,
+                args: std::mem::take(&mut args),
+            });
+        }
+        first = i as u64 + 2;
+        match habit {
+            None => sources.push(Source::Stdin),
+            Some(Habit::Server(s)) => nameservers.push(s),
+            Some(Habit::Type) => {}
+            Some(Habit::Short) if given.format && output.format != Format::Short => {
+                return Err(Fatal::Usage(
+                    "+short is --format short: it cannot go with another --format (or -J, or MXLOOKUP_FORMAT)".into(),
+                ));
+            }
+            Some(Habit::Short) => output.format = Format::Short,
+            Some(Habit::Tcp) => tcp = true,
+        }
+    }
+    if !args.is_empty() {
+        sources.push(Source::Args { first, args });
+    }
+    // As dig +short: the records and nothing else (errors still go to
+    // stderr).
+    if output.format == Format::Short {
+        output.quiet = true;
+        output.progress = false;
+    }
+    for path in &cli.files {
+        sources.push(Source::open(path)?);
+    }
+    if sources.is_empty() {
+        if std::io::stdin().is_terminal() {
+            return Err(Fatal::NoInput);
+        }
+        sources.push(Source::Stdin);
+    }
+    Ok((sources, nameservers, tcp))
+}
+
+/// The `--expect` rules and those of `--expect-file`.
+fn expectations(cli: &Cli) -> Result<Vec<Expectation>, Fatal> {
+    let mut expect = cli
+        .expect
+        .iter()
+        .map(|r| Expectation::parse(r))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Fatal::Expect)?;
+    if let Some(path) = &cli.expect_file {
+        let shown = escape_text(&path.display().to_string());
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Fatal::Expect(format!("cannot read {shown}: {e}")))?;
+        expect.extend(Expectation::parse_lines(&text, &shown).map_err(Fatal::Expect)?);
+    }
+    Ok(expect)
+}
+
+/// The `--baseline` run, read a line at a time.
+fn baseline(cli: &Cli) -> Result<Option<Baseline>, Fatal> {
+    let Some(path) = &cli.baseline else {
+        return Ok(None);
+    };
+    let shown = escape_text(&path.display().to_string());
+    let open = || std::fs::File::open(path);
+    let file = open().map_err(|e| Fatal::Baseline(format!("cannot read {shown}: {e}")))?;
+    let reader = std::io::BufReader::with_capacity(1 << 16, file);
+    let reopen = || open().map(|f| Box::new(f) as Box<dyn std::io::Read>);
+    Ok(Some(
+        Baseline::read(reader, &shown, reopen).map_err(Fatal::Baseline)?,
+    ))
 }
 
 /// What makes two shards parts of one job: the input (arguments by their

@@ -29,21 +29,7 @@ use std::sync::atomic::AtomicUsize;
 /// Write the saved runs in `files`; the exit status.
 pub(super) fn run(files: &[PathBuf], output: &Output) -> Result<u8, Fatal> {
     let ui = Ui::new(false, output.quiet);
-    let mut loaded: Vec<(Arc<str>, Records)> = Vec::new();
-    for path in files {
-        let (shown, reader): (String, Box<dyn io::BufRead>) = if path.as_os_str() == "-" {
-            ("stdin".to_string(), Box::new(io::stdin().lock()))
-        } else {
-            let file = std::fs::File::open(path).map_err(|source| Error::Input {
-                path: path.clone(),
-                source,
-            })?;
-            let shown = escape_text(&path.display().to_string());
-            (shown, Box::new(io::BufReader::with_capacity(1 << 16, file)))
-        };
-        let records = Records::load(reader, &shown).map_err(Error::Saved)?;
-        loaded.push((Arc::from(shown), records));
-    }
+    let loaded = load(files)?;
 
     // The order: (source rank, line, domain, file, record). Arguments
     // of different runs share their numbers: a record is the same as
@@ -74,25 +60,7 @@ pub(super) fn run(files: &[PathBuf], output: &Output) -> Result<u8, Fatal> {
     let missing = jobs.check(&ui)?;
     order.sort_unstable();
     let merged = merge(order, &loaded);
-    if merged.repeated > 0 {
-        ui.note(&format!(
-            "{} record{} of an input line already seen (the same file twice, or overlapping shards) written once",
-            merged.repeated,
-            if merged.repeated == 1 { "" } else { "s" }
-        ));
-    }
-    if merged.retried > 0 {
-        ui.note(&format!(
-            "{} input line{} failed in one file and got a definite answer in another (a retry): the answer is kept",
-            merged.retried,
-            if merged.retried == 1 { "" } else { "s" }
-        ));
-    }
-    for (line, files) in &merged.conflicts {
-        ui.error(&format!(
-            "conflict: {line}: the files disagree ({files}); the last file's record is kept"
-        ));
-    }
+    merged.tell(&ui);
     let conflicts = merged.conflicts.len();
     let order = merged.order;
 
@@ -146,6 +114,26 @@ pub(super) fn run(files: &[PathBuf], output: &Output) -> Result<u8, Fatal> {
         Finish::Complete,
         0,
     ))
+}
+
+/// Every file's records, read a line at a time (`-` is stdin).
+fn load(files: &[PathBuf]) -> Result<Vec<(Arc<str>, Records)>, Fatal> {
+    let mut loaded = Vec::new();
+    for path in files {
+        let (shown, reader): (String, Box<dyn io::BufRead>) = if path.as_os_str() == "-" {
+            ("stdin".to_string(), Box::new(io::stdin().lock()))
+        } else {
+            let file = std::fs::File::open(path).map_err(|source| Error::Input {
+                path: path.clone(),
+                source,
+            })?;
+            let shown = escape_text(&path.display().to_string());
+            (shown, Box::new(io::BufReader::with_capacity(1 << 16, file)))
+        };
+        let records = Records::load(reader, &shown).map_err(Error::Saved)?;
+        loaded.push((Arc::from(shown), records));
+    }
+    Ok(loaded)
 }
 
 /// The jobs the saved runs are shards of (`shard` and `job` keys, written
@@ -244,6 +232,32 @@ struct Merged {
     retried: usize,
     /// Input lines whose definite answers differ: the line, and the files.
     conflicts: Vec<(String, String)>,
+}
+
+impl Merged {
+    /// Say what the merge did: repeats and retries as notes, conflicts as
+    /// errors.
+    fn tell(&self, ui: &Ui) {
+        if self.repeated > 0 {
+            ui.note(&format!(
+                "{} record{} of an input line already seen (the same file twice, or overlapping shards) written once",
+                self.repeated,
+                if self.repeated == 1 { "" } else { "s" }
+            ));
+        }
+        if self.retried > 0 {
+            ui.note(&format!(
+                "{} input line{} failed in one file and got a definite answer in another (a retry): the answer is kept",
+                self.retried,
+                if self.retried == 1 { "" } else { "s" }
+            ));
+        }
+        for (line, files) in &self.conflicts {
+            ui.error(&format!(
+                "conflict: {line}: the files disagree ({files}); the last file's record is kept"
+            ));
+        }
+    }
 }
 
 /// One record per input line (`order` sorted by line, then file): a

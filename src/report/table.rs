@@ -286,6 +286,44 @@ fn fit(widths: &mut [usize], flexible: &[usize], total: usize, floor: usize) {
     }
 }
 
+/// Every row's flexible cells wrapped to column widths that fit `total`
+/// columns: names after a dot, addresses after a colon, codes after an
+/// underscore, messages at spaces.
+fn fit_rows(rows: &mut [Vec<String>], header: &[&str], audit: bool, total: usize) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in rows.iter() {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(visible_width(cell));
+        }
+    }
+    let flexible: &[usize] = if audit { &[0, 3, 4] } else { &[0, 3] };
+    fit(&mut widths, flexible, total, 16);
+    for row in rows.iter_mut() {
+        let remark = matches!(row[2].as_str(), "!" | "·" | "~");
+        for &c in flexible {
+            if visible_width(&row[c]) > widths[c] {
+                row[c] = if remark && c + 1 == row.len() {
+                    wrap_words(&row[c], widths[c])
+                } else if remark {
+                    // A code: broken after an underscore.
+                    wrap_on(&row[c], widths[c], '_')
+                } else if c == 4 {
+                    // Addresses: one per line, an IPv6 address broken
+                    // after a colon where it must be.
+                    row[c]
+                        .split(", ")
+                        // One column kept for the comma.
+                        .map(|a| wrap_on(a, widths[c].saturating_sub(1), ':'))
+                        .collect::<Vec<_>>()
+                        .join(",\n")
+                } else {
+                    wrap_name(&row[c], widths[c])
+                };
+            }
+        }
+    }
+}
+
 /// One row per MX record, grouped by domain; a domain without records has
 /// one row with its status and what it means. With the audit, the
 /// addresses of each exchange, and one row per problem.
@@ -350,38 +388,7 @@ pub(super) fn render_table(results: &[Shown], style: &Style) -> String {
         header.push("ADDRESSES");
     }
     if let Some(total) = style.width {
-        let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-        for row in &rows {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(visible_width(cell));
-            }
-        }
-        let flexible: &[usize] = if audit { &[0, 3, 4] } else { &[0, 3] };
-        fit(&mut widths, flexible, total, 16);
-        for row in &mut rows {
-            let remark = matches!(row[2].as_str(), "!" | "·" | "~");
-            for &c in flexible {
-                if visible_width(&row[c]) > widths[c] {
-                    row[c] = if remark && c + 1 == row.len() {
-                        wrap_words(&row[c], widths[c])
-                    } else if remark {
-                        // A code: broken after an underscore.
-                        wrap_on(&row[c], widths[c], '_')
-                    } else if c == 4 {
-                        // Addresses: one per line, an IPv6 address broken
-                        // after a colon where it must be.
-                        row[c]
-                            .split(", ")
-                            // One column kept for the comma.
-                            .map(|a| wrap_on(a, widths[c].saturating_sub(1), ':'))
-                            .collect::<Vec<_>>()
-                            .join(",\n")
-                    } else {
-                        wrap_name(&row[c], widths[c])
-                    };
-                }
-            }
-        }
+        fit_rows(&mut rows, &header, audit, total);
     }
     let mut b = Builder::new();
     b.push_record(header);

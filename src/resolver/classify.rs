@@ -234,14 +234,16 @@ fn opcode_name(op: u8) -> String {
     }
 }
 
-/// A NOERROR or NXDOMAIN response to a matching question.
-fn answer(msg: &Message<'_>, query: &[u8], qname: &[u8], qtype: RecordType) -> Verdict {
-    // The aliases followed, in wire form; the last is the current name.
+/// The aliases (CNAME, DNAME) followed from the question's name, and only
+/// from it, in wire form; the last is the current name. A verdict when the
+/// chain is broken: an empty record, a loop, too long.
+fn follow_aliases(
+    msg: &Message<'_>,
+    qname: &[u8],
+    qtype: RecordType,
+    ttl: &mut Option<u32>,
+) -> Result<Vec<NameBuf>, Verdict> {
     let mut chain: Vec<NameBuf> = Vec::new();
-    let mut ttl: Option<u32> = None;
-    let lower = |t: &mut Option<u32>, v: u32| *t = Some(t.map_or(v, |x| x.min(v)));
-
-    // Follow the aliases from the question's name, and only from it.
     if qtype != RecordType::CNAME && msg.has_aliases {
         loop {
             let current = chain.last().map_or(qname, NameBuf::as_wire);
@@ -251,11 +253,11 @@ fn answer(msg: &Message<'_>, query: &[u8], qname: &[u8], qtype: RecordType) -> V
                     continue;
                 }
                 if !msg.has_data(&rr) {
-                    return empty_record(RecordType::CNAME);
+                    return Err(empty_record(RecordType::CNAME));
                 }
                 let mut target = NameBuf::default();
                 msg.target(&rr, &mut target);
-                lower(&mut ttl, rr.ttl);
+                lower(ttl, rr.ttl);
                 next = Some(target);
                 break;
             }
@@ -270,21 +272,21 @@ fn answer(msg: &Message<'_>, query: &[u8], qname: &[u8], qtype: RecordType) -> V
                         continue;
                     }
                     if !msg.has_data(&rr) {
-                        return empty_record(RecordType::DNAME);
+                        return Err(empty_record(RecordType::DNAME));
                     }
                     let mut target = NameBuf::default();
                     msg.target(&rr, &mut target);
-                    lower(&mut ttl, rr.ttl);
+                    lower(ttl, rr.ttl);
                     match substitute(current, &owner, &target) {
                         Some(n) => next = Some(n),
                         None => {
-                            return Verdict::Fail(Failure::error(
+                            return Err(Verdict::Fail(Failure::error(
                                 Phase::Protocol,
                                 format!(
                                     "the DNAME substitution for {} is longer than 255 bytes",
                                     DomainName::from_wire(current)
                                 ),
-                            ));
+                            )));
                         }
                     }
                     break;
@@ -293,19 +295,28 @@ fn answer(msg: &Message<'_>, query: &[u8], qname: &[u8], qtype: RecordType) -> V
             let Some(next) = next else { break };
             if next.same(qname) || chain.iter().any(|n| n.same(next.as_wire())) {
                 chain.push(next);
-                return Verdict::Fail(loop_failure(qname, &chain));
+                return Err(Verdict::Fail(loop_failure(qname, &chain)));
             }
             if chain.len() == MAX_ALIASES {
-                return Verdict::Fail(Failure::error(
+                return Err(Verdict::Fail(Failure::error(
                     Phase::Protocol,
                     format!("a chain of more than {MAX_ALIASES} aliases"),
-                ));
+                )));
             }
             chain.push(next);
         }
     }
-    let current = chain.last().map_or(qname, NameBuf::as_wire);
+    Ok(chain)
+}
 
+/// The records of the question's type at the end of the chain.
+fn records_at(
+    msg: &Message<'_>,
+    chain: &[NameBuf],
+    current: &[u8],
+    qtype: RecordType,
+    ttl: &mut Option<u32>,
+) -> Result<Vec<Rdata>, Verdict> {
     let mut records = Vec::new();
     for rr in msg.records(Section::Answer) {
         if rr.rtype != qtype {
@@ -322,9 +333,9 @@ fn answer(msg: &Message<'_>, query: &[u8], qname: &[u8], qtype: RecordType) -> V
         }
         // A TXT record of no strings has no data; any other record must.
         if !msg.has_data(&rr) && qtype != RecordType::TXT {
-            return empty_record(qtype);
+            return Err(empty_record(qtype));
         }
-        lower(&mut ttl, rr.ttl);
+        lower(ttl, rr.ttl);
         records.push(match qtype {
             RecordType::MX => Rdata::Mx {
                 preference: msg.preference(&rr),
@@ -345,6 +356,26 @@ fn answer(msg: &Message<'_>, query: &[u8], qname: &[u8], qtype: RecordType) -> V
             _ => Rdata::Cname(msg.target_name(&rr)),
         });
     }
+    Ok(records)
+}
+
+/// The lower of a TTL so far and another.
+fn lower(t: &mut Option<u32>, v: u32) {
+    *t = Some(t.map_or(v, |x| x.min(v)));
+}
+
+/// A NOERROR or NXDOMAIN response to a matching question.
+fn answer(msg: &Message<'_>, query: &[u8], qname: &[u8], qtype: RecordType) -> Verdict {
+    let mut ttl: Option<u32> = None;
+    let chain = match follow_aliases(msg, qname, qtype, &mut ttl) {
+        Ok(chain) => chain,
+        Err(v) => return v,
+    };
+    let current = chain.last().map_or(qname, NameBuf::as_wire);
+    let mut records = match records_at(msg, &chain, current, qtype, &mut ttl) {
+        Ok(records) => records,
+        Err(v) => return v,
+    };
     records.sort_unstable();
     records.dedup();
 

@@ -309,31 +309,7 @@ impl Ask for HickoryResolver {
         let mut tcp = false;
         let mut cut: Option<Failure> = None;
         let mut last: Option<Failure> = None;
-        if let Some(e) = &self.encrypted
-            && let Some(why) = e.unusable(self.timeout.min(Duration::from_secs(5))).await
-        {
-            return Err(Failure::error(
-                Phase::Network,
-                crate::safe!("{}: {why}", tcp::CONNECTION),
-            ));
-        }
-        if let Some(closed) = &self.closed
-            && !closed.answered.load(Ordering::Relaxed)
-        {
-            let mut query = Vec::new();
-            codec::encode_query(rand::random(), name, qtype, true, &mut query)
-                .map_err(|e| Failure::error(Phase::Internal, e))?;
-            if closed.all_closed(&query).await {
-                let servers: Vec<String> = closed.servers.iter().map(ToString::to_string).collect();
-                return Err(Failure::error(
-                    Phase::Network,
-                    crate::safe!(
-                        "connection to the nameserver failed: {} refused the connection (nothing is listening on that port)",
-                        servers.join(", ")
-                    ),
-                ));
-            }
-        }
+        self.fails_at_once(name, qtype).await?;
         loop {
             let now = Instant::now();
             deadline.start(now, self.timeout);
@@ -402,6 +378,38 @@ impl Ask for HickoryResolver {
 }
 
 impl HickoryResolver {
+    /// Before any server has answered: every encrypted server failing its
+    /// TLS handshake, or every plain server's port closed, fails the
+    /// question at once, with why.
+    async fn fails_at_once(&self, name: &DomainName, qtype: RecordType) -> Result<(), Failure> {
+        if let Some(e) = &self.encrypted
+            && let Some(why) = e.unusable(self.timeout.min(Duration::from_secs(5))).await
+        {
+            return Err(Failure::error(
+                Phase::Network,
+                crate::safe!("{}: {why}", tcp::CONNECTION),
+            ));
+        }
+        if let Some(closed) = &self.closed
+            && !closed.answered.load(Ordering::Relaxed)
+        {
+            let mut query = Vec::new();
+            codec::encode_query(rand::random(), name, qtype, true, &mut query)
+                .map_err(|e| Failure::error(Phase::Internal, e))?;
+            if closed.all_closed(&query).await {
+                let servers: Vec<String> = closed.servers.iter().map(ToString::to_string).collect();
+                return Err(Failure::error(
+                    Phase::Network,
+                    crate::safe!(
+                        "connection to the nameserver failed: {} refused the connection (nothing is listening on that port)",
+                        servers.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// One attempt through the pool (over TCP only, with `tcp`), until
     /// `until`; its answer read by the classifier.
     async fn attempt(

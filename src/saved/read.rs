@@ -255,11 +255,23 @@ pub fn settled(r: &Record<'_>, seq: u64, fallback: Origin) -> Result<Settled, St
             _ => Ok(name(&r.domain)?),
         },
     };
-    let audit = r.problems.as_ref().map(|problems| {
+    let audit = audit(r, &mx);
+    Ok(Settled {
+        entry,
+        outcome,
+        audit,
+        changes: r.changes.clone(),
+        elapsed: Duration::from_secs_f64((r.time_ms.max(0.0) / 1e3).min(1e9)),
+    })
+}
+
+/// The audit a saved record holds, when it was audited.
+fn audit(r: &Record<'_>, mx: &[MxRecord<'_>]) -> Option<Box<Audit>> {
+    r.problems.as_ref().map(|problems| {
         let resolved = r.addresses.is_some() || mx.iter().any(|m| m.addresses.is_some());
         Box::new(Audit {
             resolved,
-            exchanges: exchanges(&mx),
+            exchanges: exchanges(mx),
             implicit: r.addresses.clone().map(|addresses| Target {
                 addresses,
                 unresolved: r.unresolved.clone(),
@@ -271,13 +283,6 @@ pub fn settled(r: &Record<'_>, seq: u64, fallback: Origin) -> Result<Settled, St
             tls_rpt: r.tls_rpt.clone(),
             problems: problems.clone(),
         })
-    });
-    Ok(Settled {
-        entry,
-        outcome,
-        audit,
-        changes: r.changes.clone(),
-        elapsed: Duration::from_secs_f64((r.time_ms.max(0.0) / 1e3).min(1e9)),
     })
 }
 
