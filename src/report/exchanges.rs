@@ -226,7 +226,9 @@ fn render(rows: &[ExchangeRow], style: &Style) -> String {
     }
     let mut t = b.build();
     t.with(TableStyle::blank());
-    let mut s = t.to_string();
-    s.push('\n');
-    s
+    // The blank style pads every cell; trailing blanks are only noise.
+    t.to_string()
+        .lines()
+        .map(|l| format!("{}\n", l.trim_end()))
+        .collect()
 }

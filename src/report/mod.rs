@@ -290,6 +290,12 @@ pub fn cache_summary(kind: &str, c: crate::audit::CacheStats) -> String {
 /// 604800 s; mx a.example, *.b.example) · TLS-RPT mailto:x@example`.
 pub fn policy_line(a: &crate::outcome::Audit) -> Option<String> {
     use crate::outcome::PolicyState;
+    // Nothing published: nothing to say (the machine formats still say
+    // `none`).
+    let none = |s: Option<PolicyState>| s.is_none_or(|s| s == PolicyState::None);
+    if none(a.mta_sts.as_ref().map(|m| m.state)) && none(a.tls_rpt.as_ref().map(|t| t.state)) {
+        return None;
+    }
     let mut parts = Vec::new();
     if let Some(m) = &a.mta_sts {
         parts.push(match (m.state, m.mode) {
@@ -325,6 +331,12 @@ pub fn policy_line(a: &crate::outcome::Audit) -> Option<String> {
 /// A domain's DNSSEC and DANE state in one line, for people: `DNSSEC
 /// secure · DANE mx1.example usable (2 TLSA), mx2.example none`.
 pub fn security_line(a: &crate::outcome::Audit) -> Option<String> {
+    use crate::outcome::{DaneState, Dnssec};
+    let dane_any = a.dane_states().any(|s| s != DaneState::None);
+    // An unsigned domain without TLSA records: nothing to say here.
+    if a.dnssec == Some(Dnssec::Insecure) && !dane_any {
+        return None;
+    }
     let mut parts = Vec::new();
     if let Some(d) = a.dnssec {
         parts.push(match &a.dnssec_why {
@@ -339,9 +351,15 @@ pub fn security_line(a: &crate::outcome::Audit) -> Option<String> {
     let mut each: Vec<String> = a
         .exchanges
         .iter()
-        .filter_map(|x| x.dane.as_ref().map(|d| dane(x.name.as_str(), d)))
+        .filter_map(|x| x.dane.as_ref().map(|d| (x.name.as_str(), d)))
+        .filter(|(_, d)| d.state != DaneState::None)
+        .map(|(name, d)| dane(name, d))
         .collect();
-    if let Some(d) = &a.implicit_dane {
+    if let Some(d) = a
+        .implicit_dane
+        .as_ref()
+        .filter(|d| d.state != DaneState::None)
+    {
         each.push(dane("the domain", d));
     }
     if !each.is_empty() {

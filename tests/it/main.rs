@@ -17,6 +17,7 @@ mod knot;
 mod layers;
 mod lifecycle;
 mod mta_sts;
+mod readme;
 mod report;
 mod resilience;
 mod scale;
