@@ -36,10 +36,29 @@ pub struct ExchangeRow {
     pub dane: Option<&'static str>,
     /// Findings about it, by code: how many domains reported each.
     pub findings: BTreeMap<&'static str, u64>,
-    /// Up to [`EXAMPLES`] of the domains.
+    /// The first [`EXAMPLES`] of the domains, in input order.
     pub examples: Vec<SafeText>,
-    /// Up to [`EXAMPLES`] of the domains it is the only exchange for.
+    /// The first [`EXAMPLES`] of the domains it is the only exchange for.
     pub sole_examples: Vec<SafeText>,
+    /// The examples with their input positions, while results arrive (in
+    /// the order they settle).
+    #[serde(skip)]
+    pending: [Vec<(u64, SafeText)>; 2],
+}
+
+/// Keep the earliest [`EXAMPLES`] of `v` (by input position), cheaply.
+fn keep_first(v: &mut Vec<(u64, SafeText)>, item: (u64, SafeText)) {
+    v.push(item);
+    if v.len() >= EXAMPLES * 4 {
+        v.sort_unstable_by_key(|(seq, _)| *seq);
+        v.truncate(EXAMPLES);
+    }
+}
+
+/// The earliest [`EXAMPLES`], in input order.
+fn first(mut v: Vec<(u64, SafeText)>) -> Vec<SafeText> {
+    v.sort_unstable_by_key(|(seq, _)| *seq);
+    v.into_iter().take(EXAMPLES).map(|(_, t)| t).collect()
 }
 
 /// The exchanges' view, gathered as results arrive, written at the end.
@@ -62,7 +81,16 @@ impl<W: Write> ByExchange<W> {
     }
 
     fn sorted(&mut self) -> Vec<ExchangeRow> {
-        let mut rows: Vec<ExchangeRow> = self.rows.drain().map(|(_, r)| r).collect();
+        let mut rows: Vec<ExchangeRow> = self
+            .rows
+            .drain()
+            .map(|(_, mut r)| {
+                let [all, sole] = std::mem::take(&mut r.pending);
+                r.examples = first(all);
+                r.sole_examples = first(sole);
+                r
+            })
+            .collect();
         rows.sort_by(|a, b| {
             b.domains
                 .cmp(&a.domains)
@@ -91,14 +119,10 @@ impl<W: Write + Send> Sink for ByExchange<W> {
                 ..ExchangeRow::default()
             });
             row.domains += 1;
-            if row.examples.len() < EXAMPLES {
-                row.examples.push(domain.clone());
-            }
+            keep_first(&mut row.pending[0], (r.entry.seq, domain.clone()));
             if sole {
                 row.sole += 1;
-                if row.sole_examples.len() < EXAMPLES {
-                    row.sole_examples.push(domain.clone());
-                }
+                keep_first(&mut row.pending[1], (r.entry.seq, domain.clone()));
             }
             if let Some(x) = audit.and_then(|a| a.exchanges.iter().find(|x| &x.name == e)) {
                 if row.addresses.is_empty() {
