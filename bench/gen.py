@@ -5,7 +5,14 @@
 record, no MX: implicit MX), 5% do not exist (NXDOMAIN). The providers'
 exchanges are in the zone with addresses; at every tenth provider the
 second exchange does not exist (dangling_exchange under --audit).
-Usage: gen.py N OUTDIR
+Usage: gen.py N OUTDIR [--mta-sts]
+
+With --mta-sts, half the domains with MX records publish MTA-STS: an
+_mta-sts record and a policy host, mta-sts.dN, whose address is 127.0.0.1
+(examples/policy_server.rs serves a policy that covers the domain's
+exchanges) or, for one in nine of them, in 127.1.0.0/16 (a host that is
+down: the connection is accepted and never answered). The truth then says
+which: "mta_sts": "ok" or "unknown".
 """
 import ipaddress
 import json
@@ -24,6 +31,7 @@ def exchange_addresses(p):
 
 n = int(sys.argv[1])
 out = sys.argv[2]
+mta_sts = "--mta-sts" in sys.argv[3:]
 os.makedirs(out, exist_ok=True)
 with open(f"{out}/bench.test.zone", "w") as zone, \
         open(f"{out}/domains.txt", "w") as domains, \
@@ -60,4 +68,11 @@ with open(f"{out}/bench.test.zone", "w") as zone, \
                         {"preference": 20, "exchange": e2}],
                  "audit": {"mx_addresses": [mx1, mx2],
                            "problems": [] if mx2 else ["dangling_exchange"]}}
+            if mta_sts and i % 2 == 0:
+                down = kind == 2
+                host = f"127.1.{i // 250 % 250}.{i % 250 + 1}" if down else "127.0.0.1"
+                zone.write(f'_mta-sts.d{i} IN TXT "v=STSv1; id=b{i}"\nmta-sts.d{i} IN A {host}\n')
+                t["mta_sts"] = "unknown" if down else "ok"
+                if down:
+                    t["audit"]["problems"].append("mta_sts_unknown")
         truth.write(json.dumps(t) + "\n")

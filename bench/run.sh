@@ -29,6 +29,11 @@
 #               1024 (queries per domain, CPU per query, RSS)
 #   encrypted   DoT and DoH beside UDP, through Unbound (cache warm), with
 #               dnsperf's own DoT/DoH rows
+#   mtasts      the MTA-STS check at N names: half the domains publish a
+#               policy (examples/policy_server.rs mints a certificate per
+#               host), one in nine of those hosts never answers; plain,
+#               routing only, and with the policy check, every result
+#               checked against the truth
 #
 # Only loopback traffic.
 set -euo pipefail
@@ -40,7 +45,7 @@ ROUNDS=${ROUNDS:-5}
 # /tmp/massdns) or point MASSDNS at it.
 MASSDNS=${MASSDNS:-}
 [ -z "$MASSDNS" ] && [ -x /tmp/massdns/bin/massdns ] && MASSDNS=/tmp/massdns/bin/massdns
-SUITES=${*:-throughput sweep latency ratelimit rate audit encrypted}
+SUITES=${*:-throughput sweep latency ratelimit rate audit encrypted mtasts}
 WORKERS=${KNOT_WORKERS:-2}
 OUT=bench/out/$N
 mkdir -p "$OUT"
@@ -56,7 +61,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 cargo build --release -q
-cargo build --release -q --example netem --example pacer
+cargo build --release -q --example netem --example pacer --example policy_server
 BIN=$PWD/target/release/mxlookup
 NETEM=$PWD/target/release/examples/netem
 python3 bench/gen.py "$N" "$OUT"
@@ -280,10 +285,39 @@ audit)
         read -r _ u s _ < <(tail -n 1 "$TMPD/time.txt")
         # Queries: what the summary says was sent to the server (MX, A,
         # AAAA, TLSA, TXT, NS), resends included.
-        q=$(sed -n 's/^[0-9.:]*: \([0-9]*\) sent.*/\1/p' "$TMPD/last.err" | tail -1)
+        q=$( (sed -n 's/^[0-9.:]*: \([0-9]*\) sent.*/\1/p' "$TMPD/last.err" || true) | tail -1)
+        q=${q:-$N}
         echo " $(python3 -c "print(f'{$q/$N:.2f}')") | $(python3 -c "print(f'{($u+$s)/$q*1e6:.1f}')") | $(python3 bench/verify.py --audit <(head -n "$N" "$OUT/truth.ndjson") "$TMPD/last.out" | tail -1) |"
     done
     grep -E '^(addresses|TLSA|registrable domains|problems):' "$TMPD/last.err" | sed 's/^/    /'
+    ;;
+mtasts)
+    echo; echo "## MTA-STS: $N names, half publishing a policy, 1 in 9 of their hosts down"
+    python3 bench/gen.py "$N" "$OUT-mtasts" --mta-sts
+    # A second knotd for this zone, on 127.0.0.3:53.
+    sed -e "s#$ADDR@$PORT#127.0.0.3@53#; s#$PWD/$OUT/bench.test.zone#$PWD/$OUT-mtasts/bench.test.zone#; s#rundir: $TMPD#rundir: $TMPD/m#; s#storage: $TMPD#storage: $TMPD/m#g" \
+        "$TMPD/knot.conf" > "$TMPD/knot-m.conf"
+    mkdir -p "$TMPD/m"
+    knotd -c "$TMPD/knot-m.conf" 2>"$TMPD/knotd-m.log" & pids+=($!)
+    HP=$(free_port)
+    "$PWD/target/release/examples/policy_server" "$HP" "$TMPD/policy-ca.pem" 2>/dev/null & pids+=($!)
+    for _ in $(seq 1 300); do
+        "$BIN" -q -n 127.0.0.3 --timeout 200ms --format csv d2.bench.test 2>/dev/null | grep -q ',ok,' && break; sleep 0.2
+    done
+    echo "| run | wall | domains/s | queries/domain | µs CPU/query | peak RSS | policies fetched/s | checked |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+    for flags in "-c 256" "-c 256 --audit --checks routing" "-c 256 --checks routing,mta-sts,tls-rpt" "--audit"; do
+        # shellcheck disable=SC2086
+        MXLOOKUP_MTA_STS_PORT=$HP /usr/bin/time -f "%e %U %S %M" -o "$TMPD/time.txt" "$BIN" -n 127.0.0.3 --ca-file "$TMPD/policy-ca.pem" \
+            $flags --format ndjson -f "$OUT-mtasts/domains.txt" > "$TMPD/last.out" 2>"$TMPD/last.err" || true
+        read -r e u s m < <(tail -n 1 "$TMPD/time.txt")
+        # The summary names the queries sent when a server had resends.
+        q=$( (grep -o '[0-9]* sent' "$TMPD/last.err" || true) | tail -1 | cut -d' ' -f1)
+        f=$( (grep -o 'MTA-STS policies: [0-9]* fetched' "$TMPD/last.err" || true) | grep -o '[0-9]*' || true)
+        check=$(case "$flags" in *checks\ routing,*|*--audit) echo --audit ;; esac)
+        [ "$flags" = "-c 256 --audit --checks routing" ] && check=""
+        echo "| ${flags} | $e s | $(python3 -c "print(f'{$N/$e:,.0f}')") | $(python3 -c "print(f'{${q:-0}/$N:.2f}' if '${q}' else '-')") | $(python3 -c "print(f'{($u+$s)/${q:-1}*1e6:.1f}' if '${q}' else f'{($u+$s)/$N*1e6:.1f} per domain')") | $((m/1024)) MB | $(python3 -c "print(f'{${f:-0}/$e:,.0f}')") | $(python3 bench/verify.py $check "$OUT-mtasts/truth.ndjson" "$TMPD/last.out" | tail -1) |"
+    done
     ;;
 *) echo "unknown suite: $suite"; exit 2 ;;
 esac

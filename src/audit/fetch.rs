@@ -168,6 +168,7 @@ impl Fetcher {
                 "no answer from {addr} within the deadline ({what})"
             ))
         };
+        let start = Instant::now();
         let tcp = match timeout_at(deadline, TcpStream::connect(addr)).await {
             Err(_) => return Err(Step::Silent(late("connecting"))),
             Ok(Err(e)) => {
@@ -184,7 +185,19 @@ impl Fetcher {
                     "'{host}' is not a name for TLS: {e}"
                 )))
             })?;
-        let tls = match timeout_at(deadline, self.tls.connect(name, tcp)).await {
+        // A server answers a ClientHello within a round trip or two: the
+        // handshake gets a second, or ten connection round trips on a slow
+        // path, not the whole deadline. One that accepts connections and
+        // then says nothing would otherwise hold a fetch slot for all of it.
+        let patience = (start.elapsed() * 10).max(Duration::from_secs(1));
+        let handshake = deadline.min(Instant::now() + patience);
+        let tls = match timeout_at(handshake, self.tls.connect(name, tcp)).await {
+            Err(_) if Instant::now() < deadline => {
+                return Err(Step::Silent(Failed::timeout(format!(
+                    "{addr} accepted the connection but did not begin TLS within {:.1} s",
+                    patience.as_secs_f64()
+                ))));
+            }
             Err(_) => return Err(Step::Connect(late("the TLS handshake"))),
             Ok(Err(e)) => {
                 return Err(Step::Connect(Failed::definite(format!(

@@ -70,7 +70,7 @@ impl Default for Https {
     fn default() -> Self {
         Https {
             ca_file: None,
-            concurrency: 64,
+            concurrency: 256,
             timeout: Duration::from_secs(5),
             port: 443,
         }

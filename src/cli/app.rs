@@ -29,7 +29,11 @@ const SPARE_FILES: u64 = 64;
 pub(super) fn run(config: Config) -> Result<u8, Fatal> {
     let output = config.output.clone();
     let ui = Ui::new(output.progress, output.quiet);
-    ensure_file_limit(config.settings.concurrency)?;
+    // A file per query in flight, and per policy fetch.
+    let fetches = (config.audit.checks.mta_sts && config.audit.checks.fetch)
+        .then_some(config.audit.https.concurrency)
+        .unwrap_or(0);
+    ensure_file_limit(config.settings.concurrency + fetches)?;
     announce(&config, &ui);
     let style = style(&config);
     let entries = Entries::new(config.sources)

@@ -91,7 +91,7 @@ pub(super) struct Cli {
     pub checks: Option<mxlookup::audit::Checks>,
 
     /// MTA-STS policy fetches at once (HTTPS connections), apart from --concurrency
-    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000), env = "MXLOOKUP_HTTPS_CONCURRENCY")]
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=10_000), env = "MXLOOKUP_HTTPS_CONCURRENCY")]
     pub https_concurrency: u32,
 
     /// Where mail must go: DOMAINS=EXCHANGES, `*` for any run of characters ('*.example.org=*.mail.example.net'), or DOMAINS=mta-sts:MODE for the MTA-STS mode they must publish; a domain that does not comply gets unexpected_exchange or unexpected_policy (exit 1); repeatable
