@@ -30,9 +30,11 @@ pub(super) fn run(config: Config) -> Result<u8, Fatal> {
     let output = config.output.clone();
     let ui = Ui::new(output.progress, output.quiet);
     // A file per query in flight, and per policy fetch.
-    let fetches = (config.audit.checks.mta_sts && config.audit.checks.fetch)
-        .then_some(config.audit.https.concurrency)
-        .unwrap_or(0);
+    let fetches = if config.audit.checks.mta_sts && config.audit.checks.fetch {
+        config.audit.https.concurrency
+    } else {
+        0
+    };
     ensure_file_limit(config.settings.concurrency + fetches)?;
     announce(&config, &ui);
     let style = style(&config);
