@@ -505,3 +505,67 @@ fn report_escapes_what_it_reads_from_a_saved_file() {
         );
     }
 }
+
+/// Run mxlookup with its stdin and stderr on a terminal (a pseudo-terminal
+/// python3 makes), `typed` written to it and then Ctrl-D; what appeared on
+/// the terminal, as bytes.
+fn on_a_terminal(args: &[&str], typed: &str) -> String {
+    let script = r#"
+import os, pty, subprocess, sys, time
+master, slave = pty.openpty()
+p = subprocess.Popen(sys.argv[2:], stdin=slave, stderr=slave, stdout=subprocess.DEVNULL)
+os.close(slave)
+time.sleep(0.3)
+os.write(master, sys.argv[1].encode() + b"\x04")
+out = b""
+while True:
+    try:
+        chunk = os.read(master, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+p.wait()
+sys.stdout.write(out.decode("utf-8", "replace"))
+"#;
+    let bin = env!("CARGO_BIN_EXE_mxlookup");
+    let out = std::process::Command::new(program(&["python3"], "python3"))
+        .args(["-c", script, typed, bin])
+        .args(args)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn on_a_terminal_stdin_is_announced_and_no_eta_before_anything_settled() {
+    let server = slow_server();
+    let ns = server.addr.to_string();
+    // `mxlookup -` with the terminal as stdin says what it waits for.
+    let seen = on_a_terminal(&["-n", &ns, "-"], "s1.example\n");
+    assert!(
+        seen.contains("reading domains from the terminal, one per line; Ctrl-D ends the list"),
+        "{seen:?}"
+    );
+    assert!(seen.contains("1 domain: 1 ok"), "{seen:?}");
+    // The progress line, with a known total: an ETA only once something
+    // has settled (indicatif would say "ETA 0s" before).
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("list.txt");
+    std::fs::write(&list, names(30).join("\n")).unwrap();
+    let seen = on_a_terminal(&["-n", &ns, "-c", "1", "-f", list.to_str().unwrap()], "");
+    assert!(seen.contains("/30 settled"), "a progress line: {seen:?}");
+    let before: Vec<&str> = seen
+        .split('\r')
+        .filter(|f| f.contains(" 0/30 settled") || f.contains(" 0 settled"))
+        .collect();
+    assert!(
+        !before.is_empty(),
+        "no frame before the first result: {seen:?}"
+    );
+    for frame in before {
+        assert!(!frame.contains("ETA"), "{frame:?}");
+    }
+    assert!(seen.contains("30 domains: 30 ok"), "{seen:?}");
+}
