@@ -29,14 +29,7 @@ const SPARE_FILES: u64 = 64;
 pub(super) fn run(config: Config) -> Result<u8, Fatal> {
     let output = config.output.clone();
     let ui = Ui::new(output.progress, output.quiet);
-    // A file per query in flight, and per policy fetch.
-    let fetches = if config.audit.checks.mta_sts && config.audit.checks.fetch {
-        config.audit.https.concurrency
-    } else {
-        0
-    };
-    ensure_file_limit(config.settings.concurrency + fetches)?;
-    announce(&config, &ui);
+    prepare(&config, &ui)?;
     let style = style(&config);
     let entries = Entries::new(config.sources)
         .with_shard(config.shard)
@@ -200,13 +193,20 @@ impl Engine {
     }
 }
 
-/// Before the run: the warnings, the progress display's total, when every source's size
-/// is known up front (arguments, regular files), and a word when the
-/// domains are read from the terminal.
-fn announce(config: &Config, ui: &Ui) {
+/// Before the run: the warnings, the open-file limit (a file per query in
+/// flight and per policy fetch), the progress display's total when every
+/// source's size is known up front (arguments, regular files), and a word
+/// when the domains are read from the terminal.
+fn prepare(config: &Config, ui: &Ui) -> Result<(), Fatal> {
     for w in &config.warnings {
         ui.error(w);
     }
+    let fetches = if config.audit.checks.mta_sts && config.audit.checks.fetch {
+        config.audit.https.concurrency
+    } else {
+        0
+    };
+    ensure_file_limit(config.settings.concurrency + fetches)?;
     if config.output.progress {
         let total: Option<u64> = config.sources.iter().map(|s| s.estimate()).sum();
         if let Some(total) = total {
@@ -221,6 +221,7 @@ fn announce(config: &Config, ui: &Ui) {
     {
         ui.note("reading domains from the terminal, one per line; Ctrl-D ends the list");
     }
+    Ok(())
 }
 
 /// What the sinks show, from what the run does.
