@@ -389,6 +389,27 @@ mod tests {
         );
     }
 
+    /// Found by the fuzzer: `*.` and a name of 251 bytes or more leaves no
+    /// room for the label it stands for. Valid as written, so the policy
+    /// stands (calling it invalid would be a false finding); it covers
+    /// nothing, as an address written as a pattern does.
+    #[test]
+    fn a_wildcard_with_no_room_for_a_label_is_valid_and_covers_nothing() {
+        let long = [
+            "a".repeat(63),
+            "b".repeat(63),
+            "c".repeat(63),
+            "d".repeat(61),
+        ]
+        .join(".");
+        assert_eq!(long.len(), 253);
+        let text = format!("version: STSv1\nmode: enforce\nmx: *.{long}\nmax_age: 60\n");
+        let p = policy(text.as_bytes()).expect("a valid policy");
+        assert_eq!(p.mx, [format!("*.{long}")]);
+        assert!(DomainName::parse_ascii(&format!("x.{long}")).is_err());
+        assert!(!covers(&p.mx[0], &name(&long)));
+    }
+
     mod properties {
         use super::*;
         use proptest::prelude::*;
