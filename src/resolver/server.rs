@@ -329,10 +329,11 @@ impl Server {
 
     /// A send went unanswered for a whole retransmission timeout.
     pub(super) fn lost(&self) {
-        self.losses_in_a_row.fetch_add(1, Ordering::Relaxed);
+        let run = self.losses_in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
         let mut state = self.state();
         state.stats.lost += 1;
         state.ctl.epoch.losses += 1;
+        state.ctl.epoch.loss_run = state.ctl.epoch.loss_run.max(run);
         self.epoch(&mut state);
     }
 
