@@ -152,6 +152,77 @@ impl Control {
         self.lowest = Some(self.lowest.map_or(rate, |m| m.min(rate)));
     }
 
+    fn new_cut(&self, e: &Epoch, limited: bool) -> Cut {
+        Cut {
+            settled: false,
+            loss: e.loss(),
+            refusal: e.refusal(),
+            delivered: e.delivered(),
+            rate_before: self.rate,
+            limited,
+        }
+    }
+
+    /// Judge `cut` by epoch `e`, the one after its settling epoch: true
+    /// when the cut did not help, and was taken back or kept with its
+    /// level learned (nothing more to do with `e`).
+    fn took_back(&mut self, cut: &Cut, e: &Epoch, over_limit: bool) -> bool {
+        let (loss, refusal) = (e.loss(), e.refusal());
+        // Random loss is the same at any rate; a limit's loss moves with
+        // the rate (down, or up while resends pile up).
+        let moved =
+            |now: f64, then: f64| (now - then).abs() > (then * HELPED_SHARE).max(HELPED_POINTS);
+        let rate_matters = moved(loss, cut.loss) || moved(refusal, cut.refusal);
+        let cost = e.delivered() < cut.delivered * COST;
+        // Over a limit still, loss that did not move is two rates both over
+        // it, not a path's.
+        if rate_matters || !cost || over_limit {
+            return false;
+        }
+        // High loss that did not move could still be a limit far below the
+        // rate (a 25% cut leaves it far above): keep the cut, learn the
+        // level, and let clean epochs raise the rate step by step; a limit
+        // shows again as loss rising. Only low loss, the kind a real path
+        // has at random, is taken back at once, and never a run of losses
+        // (a limit's).
+        if cut.loss <= RANDOM_LOSS_AT_MOST && !cut.limited {
+            self.rate = cut.rate_before;
+        }
+        self.undone += 1;
+        if cut.loss > self.loss_usual + LOSS_RISE && !cut.limited {
+            self.loss_usual = loss.min(cut.loss);
+        }
+        if cut.refusal > self.refusal_usual + BURST_RISE {
+            self.refusal_usual = refusal.min(cut.refusal);
+        }
+        true
+    }
+
+    /// A clean epoch: raise the rate (pacing off above `ceiling`). Under a
+    /// limit found, it climbs to just under it at once, then on from there
+    /// by the smallest step again, doubling while clean (the limit may have
+    /// been seen low: a window that stalls on lost queries delivers less).
+    fn climb(&mut self, ceiling: f64) {
+        let mut near_reached = false;
+        if let Some(rate) = self.rate {
+            let step = 0.05 * f64::from(1u32 << self.clean.min(4));
+            let mut raised = rate + (rate * step).max(5.0);
+            if let Some(limit) = self.limit {
+                let near = limit * LIMIT_NEAR;
+                if rate < near && raised > near {
+                    raised = near;
+                    near_reached = true;
+                }
+                if raised > limit * 1.5 {
+                    // Clean well past it: the limit is gone.
+                    self.limit = None;
+                }
+            }
+            self.rate = (raised < ceiling).then_some(raised);
+        }
+        self.clean = if near_reached { 0 } else { self.clean + 1 };
+    }
+
     /// Act on one epoch. `ceiling` is what the window could carry (queries
     /// per second at the server's round-trip time): pacing above it is no
     /// pacing.
@@ -169,48 +240,14 @@ impl Control {
             // while the window waits on resends, so not from them).
             cut.settled = true;
             if over_limit && let Some(r) = self.rate {
-                self.cut_to(
-                    (r * 0.75).max(MIN_RATE),
-                    Cut {
-                        settled: false,
-                        loss,
-                        refusal,
-                        delivered,
-                        rate_before: self.rate,
-                        limited: true,
-                    },
-                );
+                self.cut_to((r * 0.75).max(MIN_RATE), self.new_cut(e, true));
             }
             return;
         }
-        if let Some(cut) = self.cut.take() {
-            // Random loss is the same at any rate; a limit's loss moves
-            // with the rate (down, or up while resends pile up).
-            let moved =
-                |now: f64, then: f64| (now - then).abs() > (then * HELPED_SHARE).max(HELPED_POINTS);
-            let rate_matters = moved(loss, cut.loss) || moved(refusal, cut.refusal);
-            let cost = delivered < cut.delivered * COST;
-            // Over a limit still, loss that did not move is two rates both
-            // over it, not a path's.
-            if !rate_matters && cost && !over_limit {
-                // High loss that did not move could still be a limit far
-                // below the rate (a 25% cut leaves it far above): keep the
-                // cut, learn the level, and let clean epochs raise the rate
-                // step by step; a limit shows again as loss rising. Only low
-                // loss, the kind a real path has at random, is taken back
-                // at once, and never a run of losses (a limit's).
-                if cut.loss <= RANDOM_LOSS_AT_MOST && !cut.limited {
-                    self.rate = cut.rate_before;
-                }
-                self.undone += 1;
-                if cut.loss > self.loss_usual + LOSS_RISE && !cut.limited {
-                    self.loss_usual = loss.min(cut.loss);
-                }
-                if cut.refusal > self.refusal_usual + BURST_RISE {
-                    self.refusal_usual = refusal.min(cut.refusal);
-                }
-                return;
-            }
+        if let Some(cut) = self.cut.take()
+            && self.took_back(&cut, e, over_limit)
+        {
+            return;
         }
         let burst = refusal > self.refusal_usual + BURST_RISE;
         if !self.known && e.answers > 0 {
@@ -235,41 +272,12 @@ impl Control {
                 // resends of what was lost come on top of new queries.
                 self.limit = Some(from);
             }
-            let cut = Cut {
-                settled: false,
-                loss,
-                refusal,
-                delivered,
-                rate_before: self.rate,
-                limited: e.limited(),
-            };
-            self.cut_to((from * 0.75).max(MIN_RATE), cut);
+            self.cut_to((from * 0.75).max(MIN_RATE), self.new_cut(e, e.limited()));
             return;
         }
         // A run of losses is a limit reached, however low their share.
         if loss <= self.loss_usual + LOSS_CLEAN && !e.limited() {
-            // Under a limit found, the rate climbs to just under it at
-            // once, then on from there by the smallest step again, doubling
-            // while clean (the limit may have been seen low: a window that
-            // stalls on lost queries delivers less than the limit).
-            let mut near_reached = false;
-            if let Some(rate) = self.rate {
-                let step = 0.05 * f64::from(1u32 << self.clean.min(4));
-                let mut raised = rate + (rate * step).max(5.0);
-                if let Some(limit) = self.limit {
-                    let near = limit * LIMIT_NEAR;
-                    if rate < near && raised > near {
-                        raised = near;
-                        near_reached = true;
-                    }
-                    if raised > limit * 1.5 {
-                        // Clean well past it: the limit is gone.
-                        self.limit = None;
-                    }
-                }
-                self.rate = (raised < ceiling).then_some(raised);
-            }
-            self.clean = if near_reached { 0 } else { self.clean + 1 };
+            self.climb(ceiling);
             self.loss_usual = self.loss_usual * 0.9 + loss * 0.1;
         } else {
             self.clean = 0;
