@@ -19,6 +19,7 @@
 //! hickory types.
 
 mod answer;
+mod busy;
 pub(crate) mod classify;
 pub(crate) mod codec;
 mod control;

@@ -102,15 +102,18 @@ impl Batch {
         }
     }
 
-    /// The datagrams of the last batch.
-    pub(super) fn datagrams(&self) -> impl Iterator<Item = Datagram<'_>> {
-        self.received
-            .iter()
-            .enumerate()
-            .map(|(i, &(len, cut))| Datagram {
-                bytes: &self.bufs[i * SIZE..i * SIZE + len.min(SIZE)],
-                cut,
-            })
+    /// How many datagrams the last batch read.
+    pub(super) fn len(&self) -> usize {
+        self.received.len()
+    }
+
+    /// The `i`th datagram of the last batch.
+    pub(super) fn datagram(&self, i: usize) -> Datagram<'_> {
+        let (len, cut) = self.received[i];
+        Datagram {
+            bytes: &self.bufs[i * SIZE..i * SIZE + len.min(SIZE)],
+            cut,
+        }
     }
 }
 

@@ -17,6 +17,7 @@
 //! about 15 bits, and renewed), and, where the server keeps letter case,
 //! the 0x20 case of every letter of the question.
 
+use super::busy::Poller;
 use super::classify::{Mismatch, Verdict, classify};
 use super::codec;
 use super::recv;
@@ -57,6 +58,7 @@ pub(super) struct UdpPool {
     server: SocketAddr,
     sockets: Mutex<Vec<Arc<Socket>>>,
     case_mismatches: Arc<AtomicU64>,
+    poller: Option<Arc<Poller>>,
 }
 
 struct Socket {
@@ -68,6 +70,8 @@ struct Socket {
     retired: AtomicBool,
     drained: Notify,
     case_mismatches: Arc<AtomicU64>,
+    /// Told of every batch of answers.
+    poller: Option<Arc<Poller>>,
 }
 
 /// A query waiting on a socket.
@@ -81,19 +85,22 @@ struct Slot {
 impl UdpPool {
     /// Open `size` sockets connected to `server` and start their receive
     /// tasks; answers whose question came back in another letter case are
-    /// counted in `case_mismatches`. Needs a Tokio runtime.
+    /// counted in `case_mismatches`; `poller` hears of every batch of
+    /// answers. Needs a Tokio runtime.
     pub(super) fn new(
         server: SocketAddr,
         size: usize,
         case_mismatches: Arc<AtomicU64>,
+        poller: Option<Arc<Poller>>,
     ) -> io::Result<UdpPool> {
         let sockets = (0..size.max(1))
-            .map(|_| Socket::open(server, case_mismatches.clone()))
+            .map(|_| Socket::open(server, case_mismatches.clone(), poller.clone()))
             .collect::<io::Result<Vec<_>>>()?;
         Ok(UdpPool {
             server,
             sockets: Mutex::new(sockets),
             case_mismatches,
+            poller,
         })
     }
 
@@ -104,7 +111,11 @@ impl UdpPool {
             let mut sockets = lock(&self.sockets);
             let i = rand::random_range(0..sockets.len());
             if sockets[i].registered.load(Ordering::Relaxed) >= RENEW_AFTER {
-                let fresh = Socket::open(self.server, self.case_mismatches.clone())?;
+                let fresh = Socket::open(
+                    self.server,
+                    self.case_mismatches.clone(),
+                    self.poller.clone(),
+                )?;
                 let old = std::mem::replace(&mut sockets[i], fresh);
                 old.retire();
             }
@@ -139,7 +150,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Socket {
-    fn open(server: SocketAddr, case_mismatches: Arc<AtomicU64>) -> io::Result<Arc<Socket>> {
+    fn open(
+        server: SocketAddr,
+        case_mismatches: Arc<AtomicU64>,
+        poller: Option<Arc<Poller>>,
+    ) -> io::Result<Arc<Socket>> {
         let bind: SocketAddr = if server.is_ipv6() {
             (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
         } else {
@@ -159,6 +174,7 @@ impl Socket {
             retired: AtomicBool::new(false),
             drained: Notify::new(),
             case_mismatches,
+            poller,
         });
         tokio::spawn(receive(socket.clone()));
         Ok(socket)
@@ -275,57 +291,77 @@ async fn receive(socket: Arc<Socket>) {
             }
             continue;
         }
-        for datagram in batch.datagrams() {
-            let bytes = datagram.bytes;
-            let Some(id) = bytes.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]])) else {
-                continue;
-            };
-            let Some(slot) = pending.get_mut(&id) else {
-                continue;
-            };
-            // A bug in the classifier must cost one datagram, not this
-            // loop (and with it every lookup on the socket).
-            let verdict = std::panic::catch_unwind(|| classify(&slot.query, bytes))
-                .unwrap_or(Verdict::Ignore(Mismatch::NotResponse));
-            // Bigger than the payload the query advertised (RFC 6891: a
-            // server must not send more; a datagram that big may have come
-            // in IP fragments, which a spoofer can replace), or cut short
-            // by the buffer: whatever it says, ask over TCP. The hickory
-            // engine, which cannot read past the payload, does the same.
-            let verdict = match verdict {
-                Verdict::Ignore(m) => Verdict::Ignore(m),
-                _ if datagram.cut || bytes.len() > codec::max_payload(&slot.query) => {
-                    Verdict::Truncated
-                }
-                v => v,
-            };
-            match verdict {
-                Verdict::Ignore(Mismatch::Case) => {
-                    socket.case_mismatches.fetch_add(1, Ordering::Relaxed);
-                    if slot.received.is_none() {
-                        slot.received = Some(Received::CaseMismatch);
-                        if let Some(w) = slot.waker.take() {
-                            w.wake();
-                        }
-                    }
-                    continue;
-                }
-                Verdict::Ignore(_) => continue,
-                _ => {}
+        drop(pending);
+        if let Some(poller) = &socket.poller {
+            poller.answered();
+        }
+        // Once the first lookup of a batch is woken, let it (and the
+        // lookup that takes its place) run before the rest are read: the
+        // server gets its next query at once, and works on it while this
+        // reads the batch. Handing over the whole batch first makes client
+        // and server take turns, each idle while the other works (at 8 in
+        // flight, 0.74x the lookups per second). A full batch means more
+        // answers are waiting: the server has work.
+        let mut yielded = batch.len() >= recv::BATCH;
+        for i in 0..batch.len() {
+            let woke = deliver(&socket, &mut lock(&socket.pending), batch.datagram(i));
+            if woke && !yielded && i + 1 < batch.len() {
+                yielded = true;
+                tokio::task::yield_now().await;
             }
-            // A settled answer is not replaced by a later one (a duplicate,
-            // or the answer to a resent query).
+        }
+    }
+}
+
+/// Hand one datagram to the query waiting for its ID, if any: whether a
+/// lookup was woken.
+fn deliver(
+    socket: &Socket,
+    pending: &mut HashMap<u16, Slot, BuildHasherDefault<IdHasher>>,
+    datagram: recv::Datagram<'_>,
+) -> bool {
+    let bytes = datagram.bytes;
+    let Some(id) = bytes.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]])) else {
+        return false;
+    };
+    let Some(slot) = pending.get_mut(&id) else {
+        return false;
+    };
+    // A bug in the classifier must cost one datagram, not this
+    // loop (and with it every lookup on the socket).
+    let verdict = std::panic::catch_unwind(|| classify(&slot.query, bytes))
+        .unwrap_or(Verdict::Ignore(Mismatch::NotResponse));
+    // Bigger than the payload the query advertised (RFC 6891: a
+    // server must not send more; a datagram that big may have come
+    // in IP fragments, which a spoofer can replace), or cut short
+    // by the buffer: whatever it says, ask over TCP. The hickory
+    // engine, which cannot read past the payload, does the same.
+    let verdict = match verdict {
+        Verdict::Ignore(m) => Verdict::Ignore(m),
+        _ if datagram.cut || bytes.len() > codec::max_payload(&slot.query) => Verdict::Truncated,
+        v => v,
+    };
+    match verdict {
+        Verdict::Ignore(Mismatch::Case) => {
+            socket.case_mismatches.fetch_add(1, Ordering::Relaxed);
+            if slot.received.is_some() {
+                return false;
+            }
+            slot.received = Some(Received::CaseMismatch);
+        }
+        Verdict::Ignore(_) => return false,
+        // A settled answer is not replaced by a later one (a duplicate,
+        // or the answer to a resent query).
+        verdict => {
             if !matches!(
                 slot.received,
                 Some(Received::Verdict(Verdict::Done(_) | Verdict::Fail(_)))
             ) {
                 slot.received = Some(Received::Verdict(verdict));
             }
-            if let Some(w) = slot.waker.take() {
-                w.wake();
-            }
         }
     }
+    slot.waker.take().map(Waker::wake).is_some()
 }
 
 /// Query IDs are random already: spread them over the hash table with one

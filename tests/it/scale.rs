@@ -110,3 +110,72 @@ fn a_concurrency_the_hard_file_limit_cannot_carry_fails_at_once_with_a_clear_mes
         "no lookup was started"
     );
 }
+
+/// Run `cmd` to the end, its output to a file: (exit code, CPU time it
+/// used, user and system, wall time).
+#[allow(unsafe_code)]
+fn cpu_used(cmd: &mut std::process::Command, out: &std::path::Path) -> (i32, f64, f64) {
+    let start = std::time::Instant::now();
+    let child = cmd
+        .stdout(std::fs::File::create(out).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn mxlookup");
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value of the plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: the child is ours and not yet waited for (std's Child is
+    // never waited: it is forgotten below); status and usage are valid.
+    let waited = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    std::mem::forget(child);
+    assert!(waited > 0, "wait4 failed");
+    let wall = start.elapsed().as_secs_f64();
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    let cpu = secs(usage.ru_utime) + secs(usage.ru_stime);
+    (libc::WEXITSTATUS(status), cpu, wall)
+}
+
+/// Against a server that answers within microseconds, the engine polls its
+/// sockets instead of sleeping between answers (docs/DESIGN.md, "Busy
+/// polling"); against one 20 ms away it must not: it sleeps, and uses a
+/// small part of the wall time in CPU. A poller that ran for slow servers
+/// would use all of it.
+#[test]
+fn waiting_on_a_slow_server_leaves_the_cpu_idle() {
+    let server = fast_server();
+    let path = Proxy::start(
+        server.addr,
+        proxy::Netem {
+            delay: std::time::Duration::from_millis(10),
+            // Spread, so that answers come all the time, not in bursts.
+            jitter: std::time::Duration::from_millis(5),
+            loss: 0.0,
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("slow.txt");
+    let names: String = (0..3000)
+        .map(|i| format!("host{i}.slow.example\n"))
+        .collect();
+    std::fs::write(&list, names).unwrap();
+    let out = dir.path().join("out.ndjson");
+    let addr = path.addr.to_string();
+    let mut cmd = mxlookup();
+    cmd.args(["-n", &addr, "--format", "ndjson", "-c", "64"])
+        .arg("-f")
+        .arg(&list);
+    let (code, cpu, wall) = cpu_used(&mut cmd, &out);
+    assert_eq!(code, 0);
+    let results = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(
+        results
+            .lines()
+            .filter(|l| l.contains(r#""status":"ok""#))
+            .count(),
+        3000
+    );
+    assert!(
+        cpu < 0.3 * wall,
+        "{cpu:.2} s of CPU in {wall:.2} s waiting on a 20 ms server: the engine polled"
+    );
+}
