@@ -19,7 +19,6 @@
 //! hickory types.
 
 mod answer;
-mod busy;
 pub(crate) mod classify;
 pub(crate) mod codec;
 mod control;

@@ -10,7 +10,6 @@
 //! server that is not congested is never paced, so a fast server is asked
 //! as fast as `--concurrency` allows.
 
-use super::busy::{self, Poller};
 use super::control::{Control, Epoch};
 use super::retransmit::QuerySettings;
 use super::udp::UdpPool;
@@ -67,9 +66,6 @@ pub(super) struct Server {
     paced: AtomicBool,
     /// Sends lost in a row, with no answer since.
     losses_in_a_row: AtomicU32,
-    /// The smoothed round trip is under [`busy::FAST`]: lookups waiting on
-    /// this server keep the engine polling.
-    fast: AtomicBool,
     /// It has answered at least once in this run.
     answered_once: AtomicBool,
     /// The server's port was reported unreachable (the time is kept in
@@ -158,17 +154,12 @@ struct Controller {
 impl Server {
     /// A server reached over UDP (with a pool of `sockets`) and TCP, or
     /// over TCP only (`sockets` 0). Needs a Tokio runtime for the sockets.
-    pub(super) fn new(
-        addr: SocketAddr,
-        sockets: usize,
-        window: usize,
-        poller: Option<Arc<Poller>>,
-    ) -> std::io::Result<Server> {
+    pub(super) fn new(addr: SocketAddr, sockets: usize, window: usize) -> std::io::Result<Server> {
         let now = Instant::now();
         let case_mismatches = Arc::new(AtomicU64::new(0));
         let udp = match sockets {
             0 => None,
-            n => Some(UdpPool::new(addr, n, case_mismatches.clone(), poller)?),
+            n => Some(UdpPool::new(addr, n, case_mismatches.clone())?),
         };
         Ok(Server {
             addr,
@@ -179,7 +170,6 @@ impl Server {
             resent: AtomicU64::new(0),
             paced: AtomicBool::new(false),
             losses_in_a_row: AtomicU32::new(0),
-            fast: AtomicBool::new(false),
             answered_once: AtomicBool::new(false),
             maybe_unreachable: AtomicBool::new(false),
             window: window.max(1),
@@ -331,19 +321,10 @@ impl Server {
                 }
             }
             state.stats.srtt = state.srtt;
-            let fast = state.srtt.is_some_and(|s| s < busy::FAST);
-            self.fast.store(fast, Ordering::Relaxed);
         }
         state.refusals(false);
         state.ctl.epoch.answers += 1;
         self.epoch(&mut state);
-    }
-
-    /// Its answers come back faster than a sleep and a wake-up take, and
-    /// no pacer holds the sends back (a paced run waits on the pacer, and
-    /// polling would only burn the CPU until the next send).
-    pub(super) fn fast(&self) -> bool {
-        self.fast.load(Ordering::Relaxed) && !self.paced.load(Ordering::Relaxed)
     }
 
     /// A send went unanswered for a whole retransmission timeout.
@@ -433,29 +414,7 @@ mod tests {
     use super::*;
 
     fn server() -> Arc<Server> {
-        Arc::new(Server::new("127.0.0.1:53".parse().unwrap(), 0, 8, None).unwrap())
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_server_is_fast_while_its_smoothed_round_trip_is_under_the_bound() {
-        let s = server();
-        assert!(!s.fast(), "fast before any answer");
-        for _ in 0..20 {
-            s.answered(Some(Duration::from_micros(40)), true);
-        }
-        assert!(s.fast());
-        // Paced, it waits on its pacer, not on answers.
-        s.paced.store(true, Ordering::Relaxed);
-        assert!(!s.fast());
-        s.paced.store(false, Ordering::Relaxed);
-        // Slower answers move the smoothed round trip past the bound.
-        for _ in 0..20 {
-            s.answered(Some(Duration::from_millis(20)), true);
-        }
-        assert!(!s.fast());
-        // An answer to a resent query (no RTT sample) changes nothing.
-        s.answered(None, true);
-        assert!(!s.fast());
+        Arc::new(Server::new("127.0.0.1:53".parse().unwrap(), 0, 8).unwrap())
     }
 
     #[tokio::test(start_paused = true)]

@@ -17,7 +17,6 @@
 //! about 15 bits, and renewed), and, where the server keeps letter case,
 //! the 0x20 case of every letter of the question.
 
-use super::busy::Poller;
 use super::classify::{Mismatch, Verdict, classify};
 use super::codec;
 use super::recv;
@@ -58,7 +57,6 @@ pub(super) struct UdpPool {
     server: SocketAddr,
     sockets: Mutex<Vec<Arc<Socket>>>,
     case_mismatches: Arc<AtomicU64>,
-    poller: Option<Arc<Poller>>,
 }
 
 struct Socket {
@@ -70,8 +68,6 @@ struct Socket {
     retired: AtomicBool,
     drained: Notify,
     case_mismatches: Arc<AtomicU64>,
-    /// Told of every batch of answers.
-    poller: Option<Arc<Poller>>,
 }
 
 /// A query waiting on a socket.
@@ -85,22 +81,19 @@ struct Slot {
 impl UdpPool {
     /// Open `size` sockets connected to `server` and start their receive
     /// tasks; answers whose question came back in another letter case are
-    /// counted in `case_mismatches`; `poller` hears of every batch of
-    /// answers. Needs a Tokio runtime.
+    /// counted in `case_mismatches`. Needs a Tokio runtime.
     pub(super) fn new(
         server: SocketAddr,
         size: usize,
         case_mismatches: Arc<AtomicU64>,
-        poller: Option<Arc<Poller>>,
     ) -> io::Result<UdpPool> {
         let sockets = (0..size.max(1))
-            .map(|_| Socket::open(server, case_mismatches.clone(), poller.clone()))
+            .map(|_| Socket::open(server, case_mismatches.clone()))
             .collect::<io::Result<Vec<_>>>()?;
         Ok(UdpPool {
             server,
             sockets: Mutex::new(sockets),
             case_mismatches,
-            poller,
         })
     }
 
@@ -111,11 +104,7 @@ impl UdpPool {
             let mut sockets = lock(&self.sockets);
             let i = rand::random_range(0..sockets.len());
             if sockets[i].registered.load(Ordering::Relaxed) >= RENEW_AFTER {
-                let fresh = Socket::open(
-                    self.server,
-                    self.case_mismatches.clone(),
-                    self.poller.clone(),
-                )?;
+                let fresh = Socket::open(self.server, self.case_mismatches.clone())?;
                 let old = std::mem::replace(&mut sockets[i], fresh);
                 old.retire();
             }
@@ -150,11 +139,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Socket {
-    fn open(
-        server: SocketAddr,
-        case_mismatches: Arc<AtomicU64>,
-        poller: Option<Arc<Poller>>,
-    ) -> io::Result<Arc<Socket>> {
+    fn open(server: SocketAddr, case_mismatches: Arc<AtomicU64>) -> io::Result<Arc<Socket>> {
         let bind: SocketAddr = if server.is_ipv6() {
             (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
         } else {
@@ -174,7 +159,6 @@ impl Socket {
             retired: AtomicBool::new(false),
             drained: Notify::new(),
             case_mismatches,
-            poller,
         });
         tokio::spawn(receive(socket.clone()));
         Ok(socket)
@@ -292,9 +276,6 @@ async fn receive(socket: Arc<Socket>) {
             continue;
         }
         drop(pending);
-        if let Some(poller) = &socket.poller {
-            poller.answered();
-        }
         // Once the first lookup of a batch is woken, let it (and the
         // lookup that takes its place) run before the rest are read: the
         // server gets its next query at once, and works on it while this

@@ -10,7 +10,6 @@
 //! goes into that server's shared state ([`super::server`]).
 
 use super::answer::{Failure, Phase};
-use super::busy::Poller;
 use super::classify::Step;
 use super::codec::{self, RecordType};
 use super::retransmit::{Action, Heard, Note, QuerySettings, Question, Servers};
@@ -39,8 +38,6 @@ pub struct WireResolver {
     timeout: Duration,
     retries: u32,
     rotation: AtomicUsize,
-    /// Keeps the engine polling while lookups wait on a fast server.
-    poller: Option<Arc<Poller>>,
 }
 
 impl WireResolver {
@@ -53,11 +50,10 @@ impl WireResolver {
         } else {
             SOCKETS_PER_SERVER
         };
-        let poller = Poller::start();
         let servers = addrs
             .into_iter()
             .map(|a| {
-                Server::new(a, sockets, settings.concurrency, poller.clone())
+                Server::new(a, sockets, settings.concurrency)
                     .map(Arc::new)
                     .map_err(|e| Error::ResolverConfig(format!("cannot open a UDP socket: {e}")))
             })
@@ -69,7 +65,6 @@ impl WireResolver {
             timeout: settings.timeout,
             retries: settings.retries,
             rotation: AtomicUsize::new(0),
-            poller,
         })
     }
 
@@ -139,8 +134,6 @@ impl WireResolver {
             rand::random(),
         );
         let mut tickets: SmallVec<[Ticket; 2]> = SmallVec::new();
-        // The server of the last send.
-        let mut last = 0;
         // The query of the last TCP exchange asked for.
         let result = loop {
             let action = question.next(Instant::now(), self);
@@ -163,14 +156,12 @@ impl WireResolver {
                         )
                     })?;
                     tickets.push(ticket);
-                    last = server;
                     self.send(&mut question, &tickets, server, again).await;
                 }
                 Action::Resend { server, again } => {
-                    last = server;
                     self.send(&mut question, &tickets, server, again).await;
                 }
-                Action::Wait { until } => match self.wait(&tickets, last, until).await {
+                Action::Wait { until } => match timeout_at(until, next_heard(&tickets)).await {
                     Ok((i, received)) => {
                         let heard = match received {
                             Received::Verdict(v) => Heard::Verdict(v),
@@ -208,21 +199,6 @@ impl WireResolver {
         result
     }
 
-    /// Wait for an answer to any attempt until `until`; while the last
-    /// send went to a fast server, the engine polls instead of sleeping.
-    async fn wait(
-        &self,
-        tickets: &[Ticket],
-        last: usize,
-        until: Instant,
-    ) -> Result<(usize, Received), tokio::time::error::Elapsed> {
-        let _polling = match &self.poller {
-            Some(p) if self.servers[last].fast() => Some(p.waiting()),
-            _ => None,
-        };
-        timeout_at(until, next_heard(tickets)).await
-    }
-
     /// Wait for `server`'s pacer, then send the last attempt.
     async fn send(&self, question: &mut Question, tickets: &[Ticket], server: usize, again: bool) {
         self.servers[server].pace(again).await;
@@ -249,14 +225,6 @@ impl WireResolver {
                 Note::NoEdns { server } => self.servers[server].no_edns(),
                 Note::Unreachable { server } => self.servers[server].mark_unreachable(),
             }
-        }
-    }
-}
-
-impl Drop for WireResolver {
-    fn drop(&mut self) {
-        if let Some(p) = &self.poller {
-            p.close();
         }
     }
 }
