@@ -262,12 +262,11 @@ async fn receive(socket: Arc<Socket>) {
             r = batch.recv(&socket.io) => r,
             () = socket.drained.notified() => return,
         };
-        let mut pending = lock(&socket.pending);
         if let Err(e) = read {
             // An ICMP error for an earlier datagram: on a connected
             // socket it can only be about this socket's server.
             let kind = e.kind();
-            for slot in pending.values_mut() {
+            for slot in lock(&socket.pending).values_mut() {
                 slot.received = Some(Received::Unreachable(io::Error::new(kind, e.to_string())));
                 if let Some(w) = slot.waker.take() {
                     w.wake();
@@ -275,7 +274,6 @@ async fn receive(socket: Arc<Socket>) {
             }
             continue;
         }
-        drop(pending);
         // Once the first lookup of a batch is woken, let it (and the
         // lookup that takes its place) run before the rest are read: the
         // server gets its next query at once, and works on it while this
@@ -283,15 +281,27 @@ async fn receive(socket: Arc<Socket>) {
         // and server take turns, each idle while the other works (at 8 in
         // flight, 0.74x the lookups per second). A full batch means more
         // answers are waiting: the server has work.
-        let mut yielded = batch.len() >= recv::BATCH;
-        for i in 0..batch.len() {
-            let woke = deliver(&socket, &mut lock(&socket.pending), batch.datagram(i));
-            if woke && !yielded && i + 1 < batch.len() {
-                yielded = true;
+        let mut next = 0;
+        if batch.len() < recv::BATCH {
+            next = deliver_until_woken(&socket, &batch);
+            if next < batch.len() {
                 tokio::task::yield_now().await;
             }
         }
+        let mut pending = lock(&socket.pending);
+        for i in next..batch.len() {
+            deliver(&socket, &mut pending, batch.datagram(i));
+        }
     }
+}
+
+/// Deliver the batch's datagrams until one wakes a lookup: the index of
+/// the next one (the batch's length if none woke a lookup).
+fn deliver_until_woken(socket: &Socket, batch: &recv::Batch) -> usize {
+    let mut pending = lock(&socket.pending);
+    (0..batch.len())
+        .find(|&i| deliver(socket, &mut pending, batch.datagram(i)))
+        .map_or(batch.len(), |i| i + 1)
 }
 
 /// Hand one datagram to the query waiting for its ID, if any: whether a
