@@ -87,6 +87,15 @@ pub fn records(answer: &Answer) -> Vec<Tlsa<'_>> {
 
 /// What the TLSA lookup of one host came to, and whether DANE applies to
 /// it at all (`secure`: its MX set and its addresses were authenticated).
+/// A finding about the exchange `host`.
+fn exchange_problem(host: &DomainName, code: Code, message: String) -> Problem {
+    Problem {
+        code,
+        exchange: Some(host.clone()),
+        message: SafeText::from(message),
+    }
+}
+
 /// `found` is the TLSA lookup at each base name tried, in order.
 pub fn judge(
     host: &DomainName,
@@ -94,11 +103,7 @@ pub fn judge(
     found: &[(DomainName, &Result<Answer, Failure>)],
     problems: &mut Vec<Problem>,
 ) -> Dane {
-    let problem = |code, message: String| Problem {
-        code,
-        exchange: Some(host.clone()),
-        message: SafeText::from(message),
-    };
+    let problem = |code, message: String| exchange_problem(host, code, message);
     // The first base name with records (or a failure) decides.
     let decisive = found
         .iter()
@@ -180,11 +185,7 @@ fn failed(
     base: Option<DomainName>,
     problems: &mut Vec<Problem>,
 ) -> Dane {
-    let problem = |code, message: String| Problem {
-        code,
-        exchange: Some(host.clone()),
-        message: SafeText::from(message),
-    };
+    let problem = |code, message: String| exchange_problem(host, code, message);
     let state = if !secure {
         // DANE does not apply to an insecure host: nothing to defer.
         DaneState::None
